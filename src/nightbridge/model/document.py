@@ -1,0 +1,65 @@
+"""The base of every Nightscout-shaped value.
+
+Nightscout documents are schemaless: a client may send any field. ``NSDocument`` declares the
+fields nightbridge reasons about and keeps every other one (``extra="allow"``) so nothing is lost.
+``build`` turns pydantic's validation errors into ``SkippableError`` naming the field.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nightbridge.errors import SkippableError
+
+
+class Collection(StrEnum):
+    ENTRIES = "entries"
+    TREATMENTS = "treatments"
+    DEVICESTATUS = "devicestatus"
+    PROFILE = "profile"
+    FOOD = "food"
+    SETTINGS = "settings"
+
+
+class NSDocument(BaseModel):
+    """A Nightscout document: typed known fields, unknown fields kept."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=False)
+
+    collection: ClassVar[Collection]
+
+    identifier: str | None = None
+    device: str | None = None
+
+    @classmethod
+    def build(cls, data: dict[str, Any] | None = None, /, **fields: Any) -> Self:
+        """Validate ``data``/``fields`` into a document; SkippableError names the bad field."""
+        payload = {**(data or {}), **fields}
+        try:
+            return cls.model_validate(payload)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or cls.__name__
+            raise SkippableError(
+                f"{cls.collection.value}: invalid {field}: {first['msg']}", field=field
+            ) from None
+
+    #: The instant this document is about, epoch ms (Nightscout v3 requires it everywhere).
+    date: int
+
+    @property
+    def device_key(self) -> str:
+        """The ``device`` part of the v3 identifier (``undefined`` when absent, as Nightscout)."""
+        return "undefined" if self.device is None else self.device
+
+    @property
+    def event_type_key(self) -> str | None:
+        """The ``eventType`` part of the v3 identifier, or None."""
+        return None
+
+    def to_nightscout(self) -> dict[str, Any]:
+        """The JSON document as Nightscout stores it (None fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,93 @@
+"""Time at the Nightscout boundary: UTC epoch milliseconds and ISO-8601 strings.
+
+Inside nightbridge every instant is an ``int`` of epoch milliseconds (UTC) or a tz-aware
+``datetime``. Nightscout wants ``date``/``mills`` in ms and ``dateString``/``created_at`` as
+ISO-8601; we always emit UTC with milliseconds and a ``Z`` (what cgm-remote-monitor stores).
+"""
+
+from __future__ import annotations
+
+import time as _time
+from datetime import UTC, datetime, timedelta
+
+from nightbridge.errors import SkippableError
+
+#: 2000-01-01T00:00:00Z. Nightscout v3 rejects anything earlier; so do we.
+MIN_VALID_MS = 946_684_800_000
+#: A reading more than this far in the future is impossible (clock skew tolerance).
+MAX_FUTURE = timedelta(days=1)
+#: Below this a number is taken as epoch *seconds* (Nightscout v3 does the same).
+_SECONDS_LIMIT = MIN_VALID_MS
+
+
+def now_ms() -> int:
+    """Current time as UTC epoch milliseconds."""
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    """UTC datetime of epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def to_ms(dt: datetime) -> int:
+    """Epoch milliseconds of a tz-aware datetime (naive datetimes are refused)."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: nightbridge only handles tz-aware times")
+    return int(round(dt.timestamp() * 1000))
+
+
+def iso_utc(ms: int) -> str:
+    """``2024-03-31T01:00:00.000Z`` for epoch ms (UTC, millisecond precision)."""
+    seconds, millis = divmod(int(ms), 1000)
+    return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse ISO-8601 (``Z``, offsets, optional fraction, comma fraction); naive means UTC."""
+    cleaned = text.strip().replace(",", ".")
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    dt = datetime.fromisoformat(cleaned)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt
+
+
+def parse_any(value: object, field: str = "date") -> int:
+    """Epoch ms from ms/seconds numbers, numeric strings or ISO strings.
+
+    Raises ``SkippableError`` naming ``field`` if the value is not a time.
+    """
+    if type(value) is int and value >= _SECONDS_LIMIT:
+        return value
+    if isinstance(value, bool) or value is None:
+        raise SkippableError(f"{field}: missing or not a time ({value!r})", field=field)
+    if isinstance(value, int | float):
+        ms = int(value)
+    elif isinstance(value, datetime):
+        ms = to_ms(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            ms = int(float(text)) if _looks_numeric(text) else to_ms(parse_iso(text))
+        except ValueError as exc:
+            raise SkippableError(f"{field}: not a time ({value!r})", field=field) from exc
+    else:
+        raise SkippableError(f"{field}: not a time ({value!r})", field=field)
+    if 0 < ms < _SECONDS_LIMIT:
+        ms *= 1000
+    return ms
+
+
+def check_plausible(ms: int, field: str = "date", now: int | None = None) -> int:
+    """Return ``ms`` if it lies between 2000-01-01 and one day from now, else SkippableError."""
+    limit = (now if now is not None else now_ms()) + int(MAX_FUTURE.total_seconds() * 1000)
+    if ms < MIN_VALID_MS or ms > limit:
+        raise SkippableError(f"{field}: impossible time {ms}", field=field)
+    return ms
+
+
+def _looks_numeric(text: str) -> bool:
+    body = text[1:] if text[:1] in "+-" else text
+    return body.replace(".", "", 1).isdigit()
