@@ -48,10 +48,12 @@ class SessionAuth(httpx.Auth):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         self._apply(request, await self.current())
         response = yield request
+        await response.aread()  # overriding async_auth_flow skips httpx's own read
         if not self._is_expired(response):
             return
         self.forget()
         self._apply(request, await self.current())
         response = yield request
+        await response.aread()
         if self._is_expired(response):
             raise SessionExpiredError("session expired again right after a fresh login")

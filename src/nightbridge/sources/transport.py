@@ -23,9 +23,14 @@ from nightbridge.errors import (
 )
 
 
-async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """Send ``request``; network failures become ``CannotConnectError`` (no URL query in text)."""
+async def send(
+    client: httpx.AsyncClient, request: httpx.Request, *, auth: httpx.Auth | None = None
+) -> httpx.Response:
+    """Send ``request`` (through ``auth`` if given, e.g. a ``SessionAuth``); network failures
+    become ``CannotConnectError`` (no URL query in text)."""
     try:
+        if auth is not None:
+            return await client.send(request, auth=auth)
         return await client.send(request)
     except httpx.TimeoutException as exc:
         raise CannotConnectError(f"{request.url.host}: timed out ({type(exc).__name__})") from None
