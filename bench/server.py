@@ -1,19 +1,22 @@
 """Benchmark of the Nightscout-compatible server. Runnable alone: ``python bench/server.py``.
 
-Measures, on SQLite (and PostgreSQL when 127.0.0.1:5432 answers):
+One run prints one table. For SQLite, and PostgreSQL when 127.0.0.1:5432 answers, with a real
+``nightbridge serve`` subprocess (uvicorn) over loopback and 1 and 16 keep-alive clients:
 
-- ``GET /api/v1/entries.json?count=288`` and ``POST /api/v1/entries`` (288 entries, re-posted:
-  the upsert path) with 1 and 16 concurrent keep-alive clients over loopback against a real
-  ``nightbridge serve`` subprocess (uvicorn): requests/s, p50 and p99 latency;
-- each with the v1 response cache on (1 s, the default) and off (every request queries the
-  database and serialises);
-- the in-process bound: the same app called directly as an ASGI callable (same routing, query,
-  serialisation; no sockets, no HTTP parsing), same concurrency, and the ratio HTTP/in-process;
-- the idle RSS of ``nightbridge serve --demo`` after start-up and backfill.
+- ``GET /api/v1/entries.json?count=288`` with the v1 response cache off (every request queries
+  the database and serialises) and on (1 s);
+- ``GET /api/v3/entries?limit=288`` with a Bearer JWT (never cached);
+- ``POST /api/v1/entries`` of 288 entries (re-posted: the upsert path);
 
-Targets (issue 5): GET ≥ 1,000 req/s with 16 clients on SQLite, p99 ≤ 50 ms; HTTP ≤ 2 times the
-in-process cost; idle demo ≤ 120 MB. The load generator is a minimal HTTP/1.1 client on raw
-asyncio streams so that it costs little CPU next to the server.
+each beside its in-process bound (the same app called directly as an ASGI callable: same
+routing, auth, query and serialisation; no sockets, no HTTP parsing) and the ratio of their
+costs (in-process req/s ÷ HTTP req/s). Last, the idle RSS of ``nightbridge serve --demo``.
+
+Targets (issue 5): GET v1 ≥ 1,000 req/s with 16 clients on SQLite, p99 ≤ 50 ms; HTTP ≤ 2 times
+the in-process cost; idle demo ≤ 120 MB. Every request loop is bounded by ``BENCH_SECONDS``
+(default 3) and ``BENCH_MAX_REQUESTS`` (default 20000); everything stays on 127.0.0.1. The
+load generator is a minimal HTTP/1.1 client on raw asyncio streams so that it costs little
+CPU next to the server (both share this machine's cores: read the figures with that in mind).
 """
 
 from __future__ import annotations
@@ -37,8 +40,11 @@ import orjson
 SECRET = "benchmark-secret-0123"
 SECRET_SHA1 = hashlib.sha1(SECRET.encode()).hexdigest()
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
-DURATION_S = float(os.environ.get("BENCH_SECONDS", "4"))
+DURATION_S = float(os.environ.get("BENCH_SECONDS", "3"))
+MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "20000"))
 GET_PATH = "/api/v1/entries.json?count=288"
+V3_PATH = "/api/v3/entries?limit=288"
+POST_PATH = "/api/v1/entries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +97,7 @@ async def _run_clients(
     stop_at = time.perf_counter() + duration
 
     async def worker() -> None:
-        while time.perf_counter() < stop_at:
+        while time.perf_counter() < stop_at and len(latencies) < MAX_REQUESTS:
             t0 = time.perf_counter()
             status = await call()
             if status >= 400:
@@ -109,14 +115,22 @@ def _summarise(name: str, clients: int, elapsed: float, lat: list[float]) -> Res
     return Result(name, clients, len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000)
 
 
-async def http_bench(port: int, method: str, path: str, body: bytes, clients: int) -> Result:
+def _headers(auth: dict[str, str], body: bytes) -> list[tuple[str, str]]:
+    return [
+        ("Host", "127.0.0.1"),
+        *auth.items(),
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+    ]
+
+
+async def http_bench(
+    port: int, method: str, path: str, body: bytes, clients: int, auth: dict[str, str]
+) -> Result:
     conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(clients)]
     free = list(conns)
-    head = (
-        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\napi-secret: {SECRET_SHA1}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    request = head + body
+    lines = "".join(f"{k}: {v}\r\n" for k, v in _headers(auth, body))
+    request = f"{method} {path} HTTP/1.1\r\n{lines}\r\n".encode() + body
 
     async def call() -> int:
         reader, writer = free.pop()
@@ -129,17 +143,14 @@ async def http_bench(port: int, method: str, path: str, body: bytes, clients: in
     elapsed, lat = await _run_clients(call, clients, DURATION_S)
     for _, writer in conns:
         writer.close()
-    return _summarise(f"HTTP {method} {path.split('?')[0]}", clients, elapsed, lat)
+    return _summarise("HTTP", clients, elapsed, lat)
 
 
-async def inprocess_bench(app: object, method: str, path: str, body: bytes, clients: int) -> Result:
+async def inprocess_bench(
+    app: object, method: str, path: str, body: bytes, clients: int, auth: dict[str, str]
+) -> Result:
     raw_path, _, query = path.partition("?")
-    headers = [
-        (b"host", b"127.0.0.1"),
-        (b"api-secret", SECRET_SHA1.encode()),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+    headers = [(k.lower().encode(), v.encode()) for k, v in _headers(auth, body)]
 
     async def call() -> int:
         scope = {
@@ -173,10 +184,11 @@ async def inprocess_bench(app: object, method: str, path: str, body: bytes, clie
                 status = int(message["status"])  # type: ignore[call-overload]
 
         await app(scope, receive, send)  # type: ignore[operator]
+        await asyncio.sleep(0)  # a real client yields between requests, as a socket read does
         return status
 
     elapsed, lat = await _run_clients(call, clients, DURATION_S)
-    return _summarise(f"in-process {method} {raw_path}", clients, elapsed, lat)
+    return _summarise("in-process", clients, elapsed, lat)
 
 
 # --- server processes ----------------------------------------------------------------------
@@ -216,53 +228,96 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-async def seed(database_url: str, now_ms: int) -> None:
+async def seed(database_url: str, now_ms: int) -> dict[str, str]:
+    """Three days of entries and a reader subject; the v3 ``Authorization`` header."""
+    from nightbridge.server.auth import AuthService
+    from nightbridge.server.auth.roles import Subject
     from nightbridge.store import Store
 
     store = await Store.open(database_url)
     try:
         await store.upsert_natural("entries", entries(now_ms, 288 * 3))
+        await store.create_role("bench-reader", ("api:entries:read",))
+        subject = Subject(str(uuid.uuid4()), "bench", ("bench-reader",))
+        auth = AuthService(SECRET, ("readable",), None)
+        token = auth.token_of(subject)
+        assert token is not None
+        await store.create_subject("bench", ("bench-reader",), token, subject_id=subject.id)
     finally:
         await store.close()
+    return {"Authorization": f"Bearer {auth.jwt.issue(token).token}"}
 
 
-async def bench_database(
-    label: str, database_url: str, data_dir: Path, cache_ttl: str
-) -> list[Result]:
+@dataclass(frozen=True, slots=True)
+class Case:
+    name: str
+    method: str
+    path: str
+    body: bytes
+    auth: dict[str, str]
+    cache_s: str
+
+
+def cases(now_ms: int, bearer: dict[str, str]) -> list[Case]:
+    secret = {"api-secret": SECRET_SHA1}
+    post = orjson.dumps(entries(now_ms))
+    return [
+        Case("GET v1 entries.json?count=288, cache off", "GET", GET_PATH, b"", secret, "0"),
+        Case("GET v1 entries.json?count=288, cache 1 s", "GET", GET_PATH, b"", secret, "1"),
+        Case("GET v3 entries?limit=288 (JWT)", "GET", V3_PATH, b"", bearer, "0"),
+        Case("POST v1 entries (288)", "POST", POST_PATH, post, secret, "0"),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    database: str
+    case: str
+    clients: int
+    http: Result
+    inprocess: Result
+
+
+async def bench_database(label: str, database_url: str, data_dir: Path) -> list[Row]:
+    from pydantic import SecretStr
+
     from nightbridge.server.app import create_app
     from nightbridge.server.config import ServerConfig
 
     now_ms = int(time.time() * 1000)
-    await seed(database_url, now_ms)
-    post_body = orjson.dumps(entries(now_ms))
-    results: list[Result] = []
-    port = free_port()
-    env = _env(data_dir, database_url, API_SECRET=SECRET, NIGHTBRIDGE_RESPONSE_CACHE_TTL=cache_ttl)
-    proc = start_server([], env, port)
-    try:
-        for clients in (1, 16):
-            results.append(await http_bench(port, "GET", GET_PATH, b"", clients))
-        for clients in (1, 16):
-            results.append(await http_bench(port, "POST", "/api/v1/entries", post_body, clients))
-    finally:
-        stop_server(proc)
-    from pydantic import SecretStr
-
-    config = ServerConfig(
-        api_secret=SecretStr(SECRET),
-        database_url=database_url,
-        response_cache_ttl_s=float(cache_ttl),
-    )
-    app = create_app(config)
-    async with app.router.lifespan_context(app):
-        for clients in (1, 16):
-            results.append(await inprocess_bench(app, "GET", GET_PATH, b"", clients))
-        for clients in (1, 16):
-            results.append(
-                await inprocess_bench(app, "POST", "/api/v1/entries", post_body, clients)
-            )
-    tag = f"{label} cache={cache_ttl}s"
-    return [Result(f"{tag} {r.name}", r.clients, r.rps, r.p50_ms, r.p99_ms) for r in results]
+    bearer = await seed(database_url, now_ms)
+    todo = cases(now_ms, bearer)
+    http: dict[tuple[str, int], Result] = {}
+    for ttl in ("0", "1"):
+        port = free_port()
+        env = _env(data_dir, database_url, API_SECRET=SECRET)
+        env["NIGHTBRIDGE_RESPONSE_CACHE_TTL"] = ttl
+        proc = start_server([], env, port)
+        try:
+            for case in (c for c in todo if c.cache_s == ttl):
+                for clients in (1, 16):
+                    http[case.name, clients] = await http_bench(
+                        port, case.method, case.path, case.body, clients, case.auth
+                    )
+        finally:
+            stop_server(proc)
+    rows: list[Row] = []
+    for ttl in ("0", "1"):
+        config = ServerConfig(
+            api_secret=SecretStr(SECRET),
+            database_url=database_url,
+            response_cache_ttl_s=float(ttl),
+        )
+        app = create_app(config)
+        async with app.router.lifespan_context(app):
+            for case in (c for c in todo if c.cache_s == ttl):
+                for clients in (1, 16):
+                    bound = await inprocess_bench(
+                        app, case.method, case.path, case.body, clients, case.auth
+                    )
+                    rows.append(Row(label, case.name, clients, http[case.name, clients], bound))
+    order = {c.name: i for i, c in enumerate(todo)}
+    return sorted(rows, key=lambda r: (order[r.case], r.clients))
 
 
 def idle_rss_mb(data_dir: Path) -> float:
@@ -297,43 +352,42 @@ async def _pg_schema(sql: str) -> None:
         await conn.close()
 
 
-def print_table(results: list[Result]) -> None:
-    print(f"{'case':68} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for r in results:
-        print(f"{r.name:68} {r.clients:>7} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}")
-    print()
-    by = {(r.name, r.clients): r for r in results}
-    for r in results:
-        if " HTTP " not in r.name:
-            continue
-        twin = by.get((r.name.replace("HTTP", "in-process"), r.clients))
-        if twin:
-            ratio = twin.rps / r.rps
-            print(f"ratio HTTP/in-process cost  {r.name:58} x{r.clients:<3} {ratio:5.2f}")
+def print_table(rows: list[Row], rss_mb: float) -> None:
+    head = (
+        f"{'db':10} {'case':42} {'cl':>3} | {'HTTP req/s':>10} {'p50 ms':>7} {'p99 ms':>7} | "
+        f"{'in-proc req/s':>13} {'p50 ms':>7} {'p99 ms':>7} | {'HTTP/in-proc cost':>17}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        h, b = r.http, r.inprocess
+        print(
+            f"{r.database:10} {r.case:42} {r.clients:>3} | {h.rps:>10.0f} {h.p50_ms:>7.2f} "
+            f"{h.p99_ms:>7.2f} | {b.rps:>13.0f} {b.p50_ms:>7.2f} {b.p99_ms:>7.2f} | "
+            f"{b.rps / h.rps:>16.2f}x"
+        )
+    print("-" * len(head))
+    print(f"idle RSS of `nightbridge serve --demo`: {rss_mb:.0f} MB (target <= 120 MB)")
 
 
 async def main() -> None:
-    results: list[Result] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        for ttl in ("1", "0"):
-            db = f"sqlite:///{data / f'bench{ttl}.db'}"
-            results += await bench_database("sqlite", db, data, ttl)
+        rows += await bench_database("sqlite", f"sqlite:///{data / 'bench.db'}", data)
         pg = postgres_url()
         if pg:
             schema = f"bench_{uuid.uuid4().hex[:10]}"
             await _pg_schema(f'CREATE SCHEMA "{schema}"')
             try:
                 url = f"{pg}?options=-csearch_path%3D{schema}"
-                for ttl in ("1", "0"):
-                    results += await bench_database("postgresql", url, data, ttl)
+                rows += await bench_database("postgresql", url, data)
             finally:
                 await _pg_schema(f'DROP SCHEMA "{schema}" CASCADE')
         else:
             print("PostgreSQL not reachable on 127.0.0.1:5432: SQLite only")
         rss = idle_rss_mb(data)
-    print_table(results)
-    print(f"idle RSS of `nightbridge serve --demo`: {rss:.0f} MB (target <= 120 MB)")
+    print_table(rows, rss)
 
 
 if __name__ == "__main__":

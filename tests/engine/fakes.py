@@ -67,7 +67,10 @@ class MemoryOutput:
 
 
 class SpySource:
-    """Wraps a source: records every window asked, can fail the next fetches or stop."""
+    """Wraps a source: records every window asked, can fail the next fetches or stop.
+
+    ``late``: documents the vendor "added late"; each fetch returns those inside its window.
+    """
 
     kind: ClassVar[str] = "spy"
 
@@ -78,10 +81,14 @@ class SpySource:
         self.max_history = inner.max_history
         self.session_lifetime = inner.session_lifetime
         self.device = getattr(inner, "device", None)
+        self.collections = getattr(inner, "collections", None)
+        if hasattr(inner, "overlap"):
+            self.overlap = inner.overlap
         self.windows: list[FetchWindow] = []
         self.failures: list[Exception] = []
         self.after_fetch: Callable[[], None] | None = None
         self.extra_skipped: dict[str, int] = {}
+        self.late: list[NSDocument] = []
 
     async def check(self) -> None:
         await self.inner.check()
@@ -91,6 +98,9 @@ class SpySource:
         if self.failures:
             raise self.failures.pop(0)
         batch = await self.inner.fetch(window)
+        for doc in self.late:
+            if window.start_ms <= doc.date < window.end_ms:
+                batch.add(doc.model_copy())
         for key, count in self.extra_skipped.items():
             batch.skipped[key] = batch.skipped.get(key, 0) + count
         if self.after_fetch is not None:

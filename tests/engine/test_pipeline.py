@@ -19,6 +19,7 @@ from tests.engine.memory_state import MemoryState
 
 NOW = 1_699_999_800_000  # on the 5-minute grid
 MIN = 60_000
+HOUR = 3_600_000
 DAY = 86_400_000
 
 
@@ -45,7 +46,7 @@ async def test_rerunning_a_window_creates_nothing() -> None:
     out = MemoryOutput()
     first = await sync_once(source, [out], state, now_ms=NOW, lookback_ms=DAY)
     again = await sync_once(source, [out], state, now_ms=NOW)
-    assert again.fetched == 0 and again.created == 0
+    assert again.created == 0 and again.duplicates == again.fetched > 0  # the overlap
     backfill = await sync_once(source, [out], state, now_ms=NOW, since_ms=NOW - DAY)
     assert backfill.created == 0
     assert backfill.duplicates == first.created
@@ -57,8 +58,9 @@ async def test_next_sync_starts_after_cursor() -> None:
     await sync_once(source, [out], state, now_ms=NOW, lookback_ms=DAY)
     clock.advance(timedelta(minutes=10))
     report = await sync_once(source, [out], state, now_ms=clock.now)
-    assert source.windows[-1].start_ms == NOW + 1
+    assert source.windows[-1].start_ms == NOW + 1 - HOUR  # the simulator's overlap
     assert report.created == 2  # the readings at +5 and +10 minutes
+    assert report.duplicates == report.fetched - 2 > 0
     assert state.cursors[("a", "memory")] == NOW + 10 * MIN
 
 
@@ -99,7 +101,10 @@ async def test_pending_delivered_next_time_exactly_once() -> None:
     assert up.delivered == down.pending
     assert await state.count_pending() == 0
     assert Counter(out.created_ids).most_common(1)[0][1] == 1
-    assert len(out.docs) == down.pending + up.fetched
+    assert len(out.docs) == up.created == down.pending + 1  # the reading at +5 minutes
+    # Delivering pending batches does not move the cursor: what the output now holds decides.
+    assert up.window_start_ms <= NOW + 1 - HOUR
+    assert up.duplicates == up.fetched - 1
     assert state.cursors[("a", "memory")] == clock.now
     third = await sync_once(source, [out], state, now_ms=clock.now)
     assert third.created == 0 and third.delivered == 0
@@ -124,8 +129,11 @@ async def test_output_newest_used_when_there_is_no_cursor() -> None:
     _, source, state = make()
     out = MemoryOutput()
     await sync_once(source, [out], MemoryState(), now_ms=NOW - 2 * 60 * MIN, lookback_ms=DAY)
+    held = [await out.newest(c, "nightbridge-simulator") for c in SimulatorSource.collections]
     report = await sync_once(source, [out], state, now_ms=NOW, lookback_ms=DAY)
-    assert source.windows[-1].start_ms == NOW - 2 * 60 * MIN + 1
+    known = [h for h in held if h is not None]
+    assert len(known) == 3 and known[0] == NOW - 2 * HOUR
+    assert source.windows[-1].start_ms == min(known) + 1 - HOUR  # the oldest, minus overlap
     assert out.count(Collection.ENTRIES) == 289 + 24
     assert report.created >= 24
 

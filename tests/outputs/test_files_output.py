@@ -12,7 +12,7 @@ import pytest
 from nightbridge.model import Collection
 from nightbridge.outputs.base import Output
 from nightbridge.outputs.files import FilesOutput
-from tests.outputs.contract import T0, Breaker, OutputContract, Stored, entries
+from tests.outputs.contract import T0, Breaker, Healer, OutputContract, Stored, entries
 
 
 class TestFilesOutput(OutputContract):
@@ -47,6 +47,15 @@ class TestFilesOutput(OutputContract):
             await asyncio.to_thread(directory.write_text, "not a directory")
 
         return break_it
+
+    @pytest.fixture
+    def heal_output(self, output: Output, directory: Path, tmp_path: Path) -> Healer:
+        async def heal() -> Output:
+            await asyncio.to_thread(directory.unlink)
+            await asyncio.to_thread((tmp_path / "moved").rename, directory)
+            return output
+
+        return heal
 
 
 async def test_restart_keeps_dedup_and_newest(tmp_path: Path) -> None:

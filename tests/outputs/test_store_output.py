@@ -11,7 +11,7 @@ from nightbridge.model import Collection
 from nightbridge.outputs.base import Output
 from nightbridge.outputs.store import StoreOutput
 from nightbridge.store import DocQuery, Store
-from tests.outputs.contract import T0, Breaker, OutputContract, Stored, entries
+from tests.outputs.contract import T0, Breaker, Healer, OutputContract, Stored, entries
 
 _SQLITE_POISON = """
 CREATE TRIGGER poison BEFORE INSERT ON documents WHEN NEW.device = 'poison'
@@ -57,6 +57,20 @@ class StoreContract(OutputContract):
     @pytest.fixture
     def break_output(self, store: Store) -> Breaker:
         return store.close
+
+    @pytest.fixture
+    async def heal_output(self, url: str) -> AsyncIterator[Healer]:
+        reopened: list[Store] = []
+
+        async def heal() -> Output:  # as after a restart: the database is opened again
+            reopened.append(await Store.open(url))
+            out = StoreOutput(reopened[-1])
+            await out.open()
+            return out
+
+        yield heal
+        for opened in reopened:
+            await opened.close()
 
     async def test_failure_mid_batch_writes_nothing(self, store: Store, stored: Stored) -> None:
         async with store._write() as conn:

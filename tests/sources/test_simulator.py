@@ -145,3 +145,10 @@ async def test_records_the_model_refuses_are_counted_not_raised() -> None:
     batch = await sim(now=ahead).fetch(FetchWindow(ahead - 60 * MIN, ahead))
     assert len(batch) == 0
     assert batch.skipped["date"] >= 12  # twelve readings, plus any status or treatment
+
+
+async def test_declares_every_collection_it_fills_and_an_overlap() -> None:
+    """The engine's gap analysis asks an output about exactly the declared collections."""
+    batch = await sim().fetch(FetchWindow(NOW - DAY, NOW + 1))
+    assert set(batch.by_collection()) == set(SimulatorSource.collections)
+    assert timedelta(0) < SimulatorSource.overlap <= timedelta(hours=1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from nightbridge import __version__
-from nightbridge.cli import capture, check, forever, serve, sync
+from nightbridge.cli import capture, check, forever, serve, status, sync
 from nightbridge.cli.runner import CliOptions
 
 app = typer.Typer(
@@ -51,7 +51,7 @@ def main(
     ctx.obj = CliOptions(config=config, log_format=log_format, log_level=log_level, verbose=verbose)
 
 
-for command in (check, capture, sync, forever, serve):
+for command in (check, capture, sync, forever, serve, status):
     command.register(app)
 
 

@@ -17,16 +17,19 @@ import logging
 import os
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import typer
 
 from nightbridge.cli.exits import ExitCode
 from nightbridge.cli.runner import execute
-from nightbridge.server.app import Connector, create_app
-from nightbridge.server.config import ServerConfig
 from nightbridge.settings import Settings
 from nightbridge.sources.base import Source
-from nightbridge.store import Store
+
+if TYPE_CHECKING:  # imported when serving: the other commands start without the server code
+    from nightbridge.server.app import Connector
+    from nightbridge.server.config import ServerConfig
+    from nightbridge.store import Store
 
 log = logging.getLogger("nightbridge.cli")
 DEMO_BACKFILL = timedelta(hours=24)
@@ -75,6 +78,8 @@ def server_config(
     port: int | None,
 ) -> ServerConfig:
     """The server settings; ConfigError (one line) for a missing/short secret unless demo."""
+    from nightbridge.server.config import ServerConfig
+
     config = ServerConfig.from_env(
         os.environ,
         data_dir=settings.data_dir,
@@ -90,6 +95,8 @@ def server_config(
 
 async def serve_forever(config: ServerConfig, connectors: Sequence[Connector]) -> ExitCode:
     import uvicorn
+
+    from nightbridge.server.app import create_app
 
     app = create_app(config, connectors=connectors)
     mode = " (demo, read-only)" if config.demo and config.secret is None else ""

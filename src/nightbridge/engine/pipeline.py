@@ -3,17 +3,23 @@
 Contract of ``sync_once``:
 
 - **Pending first.** Batches an output could not take last time are delivered before anything
-  new, oldest first, each dropped only after the output acknowledged it.
-- **Gap analysis** (``engine.cursor``): each output needs data from its cursor, else from what it
-  already holds (``Output.newest``), else from ``now - lookback``; never earlier than
+  new, oldest first, each dropped only after the output acknowledged it. Delivering them does
+  not move the cursor: a process lost while storing a chunk's batches may have kept some
+  collections of that chunk and not others, so the span is fetched again (duplicates only).
+- **Gap analysis** (``engine.cursor``): each output needs data from its cursor minus the
+  source's ``overlap``, else from the oldest of what it already holds per collection the
+  source produces (``Output.newest``; a collection it holds nothing of counts as
+  ``now - lookback``), else from ``now - lookback``; never earlier than
   ``now - source.max_history``; a backfill ``since_ms`` overrides. One fetch window serves all
   outputs: from the earliest need to ``now`` (inclusive), cut into chunks of at most the
   source's ``max_window`` (default one day), oldest first, ``on_progress`` called per chunk.
-- **Identity** before any output sees a document (``unique_by_identifier``).
+- **Identity** before any output sees a document (``unique_by_identifier``); each collection is
+  written oldest first, so what an output holds newest never hides an older gap.
 - **Cursor after acknowledgement only**: an output's cursor moves to the newest date it
-  acknowledged, chunk by chunk. A ``RetriableError`` from a write stores that chunk (and every
-  later chunk of this sync) as a pending batch for that output and leaves its cursor; the other
-  outputs carry on. So a fetched batch is either acknowledged or stored: never lost.
+  acknowledged once *every* collection of a chunk was acknowledged, chunk by chunk. A
+  ``RetriableError`` from a write stores that chunk (and every later chunk of this sync) as a
+  pending batch for that output and leaves its cursor; the other outputs carry on. So a
+  fetched batch is either acknowledged or stored: never lost.
 - ``SkippableError`` records are counted (the source counts them in ``Batch.skipped``);
   ``FatalError`` propagates; a ``RetriableError`` from the source propagates after the retry
   policy gave up (nothing was lost: the cursors did not move past unfetched data).
@@ -29,7 +35,16 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from nightbridge.engine.cursor import DEFAULT_CHUNK, DEFAULT_LOOKBACK, chunks, ms, output_start
+from nightbridge.engine.cursor import (
+    DEFAULT_CHUNK,
+    DEFAULT_LOOKBACK,
+    chunks,
+    collections_of,
+    ms,
+    output_start,
+    overlap_of,
+)
+from nightbridge.engine.metrics import count_written
 from nightbridge.engine.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 from nightbridge.engine.state import StateStore
 from nightbridge.errors import RetriableError, SkippableError
@@ -123,7 +138,6 @@ async def sync_once(
             now_ms=now_ms,
             max_history=source.max_history,
             cursor_ms=None,
-            newest_ms=None,
             lookback=timedelta(milliseconds=lookback_ms),
             since_ms=since_ms,
         )
@@ -158,15 +172,16 @@ async def _lane_start(
     source: Source, lane: _Lane, now_ms: int, since_ms: int | None, lookback_ms: int
 ) -> int:
     """Where this output's need starts; data already held pending is not fetched again."""
-    newest = None
+    held: list[int | None] = []
     if lane.cursor is None and since_ms is None:
-        newest = await _output_newest(source, lane.output)
+        held = await _held(source, lane.output)
     start = output_start(
         now_ms=now_ms,
         max_history=source.max_history,
         cursor_ms=lane.cursor,
-        newest_ms=newest,
+        held_ms=held,
         lookback=timedelta(milliseconds=lookback_ms),
+        overlap=overlap_of(source),
         since_ms=since_ms,
     )
     if since_ms is None and lane.pending_newest is not None:
@@ -174,20 +189,18 @@ async def _lane_start(
     return start
 
 
-async def _output_newest(source: Source, output: Output) -> int | None:
-    """The oldest of the newest dates the output holds for the source's collections."""
-    collections: Sequence[Collection] = getattr(source, "collections", (Collection.ENTRIES,))
+async def _held(source: Source, output: Output) -> list[int | None]:
+    """Per collection the source produces, the newest date the output holds (None: nothing,
+    or the output could not tell)."""
     device: str | None = getattr(source, "device", None)
-    found: list[int] = []
-    for collection in collections:
+    held: list[int | None] = []
+    for collection in collections_of(source):
         try:
-            newest = await output.newest(collection, device)
+            held.append(await output.newest(collection, device))
         except RetriableError as exc:
             log.warning("output %s: cannot tell its newest %s: %s", output.label, collection, exc)
-            return None
-        if newest is not None:
-            found.append(newest)
-    return min(found, default=None)
+            held.append(None)
+    return held
 
 
 async def _fetch(
@@ -205,6 +218,8 @@ async def _fetch(
         # A vendor may answer more than was asked; what lies outside belongs to another chunk.
         inside = [d for d in docs if chunk.start_ms <= d.date < chunk.end_ms]
         unique = unique_by_identifier(inside)
+        # Oldest first: an output that is cut off mid-write then holds a prefix, never a gap.
+        unique.sort(key=_date)
         if unique:
             by_collection[collection] = unique
             tally.fetched += len(unique)
@@ -244,6 +259,7 @@ async def _write_chunk(
                 log.warning("output %s failed, keeping batches pending: %s", lane.output.label, exc)
             else:
                 tally.ack(result)
+                count_written(lane.output.label, collection.value, result.created)
                 top = max(d.date for d in docs)
                 newest = top if newest is None else max(newest, top)
                 continue
@@ -278,12 +294,12 @@ async def _deliver_pending(
             continue
         await state.drop_pending(batch.id)
         tally.ack(result)
+        count_written(lane.output.label, collection.value, result.created)
         tally.delivered += len(docs)
         lane.pending_newest = _max(lane.pending_newest, top)
-    if not lane.failed and lane.pending_newest is not None:
-        if lane.cursor is None or lane.pending_newest > lane.cursor:
-            await state.set_cursor(account, lane.output.label, lane.pending_newest)
-            lane.cursor = lane.pending_newest
+    if not lane.failed:
+        # Delivered, but the cursor stays: these batches may lack collections of their last
+        # chunk (a process lost between two ``add_pending``); the span is fetched again.
         lane.pending_newest = None
 
 
@@ -297,6 +313,10 @@ def _rebuild(collection: Collection, raw: list[dict[str, Any]], tally: _Tally) -
             tally.skipped += 1
             log.warning("pending %s document skipped: %s", collection, exc)
     return docs
+
+
+def _date(doc: NSDocument) -> int:
+    return doc.date
 
 
 def _newest_of(raw: list[dict[str, Any]]) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from nightbridge.engine.metrics import count_poll
 from nightbridge.engine.pipeline import SyncReport
 from nightbridge.engine.state import StateStore
 from nightbridge.errors import FatalError, NightbridgeError, RetriableError
@@ -29,7 +30,10 @@ async def record_success(
     at_ms: int,
     next_poll_ms: int | None,
 ) -> None:
-    """Record and log a sync that completed (some outputs may have left batches pending)."""
+    """Record and log a sync that completed (some outputs may have left batches pending).
+
+    Metrics: one poll; a failure of family ``output`` when an output left batches pending."""
+    count_poll(source_kind, "output" if report.failed_outputs else None)
     await state.record_run(
         account,
         source_kind,
@@ -71,7 +75,10 @@ async def record_failure(
     next_poll_ms: int | None,
     failures: int,
 ) -> None:
-    """Record and log a failed sync; ``next_poll_ms`` None means the account stopped."""
+    """Record and log a failed sync; ``next_poll_ms`` None means the account stopped.
+
+    Metrics: one poll and one failure of the error's family."""
+    count_poll(source_kind, family_of(exc))
     message = str(exc) or type(exc).__name__
     await state.record_run(
         account,

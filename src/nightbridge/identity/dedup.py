@@ -19,9 +19,11 @@ def unique_by_identifier(docs: Iterable[D]) -> list[D]:
     """Identify every document and keep one per identifier (the last), in first-seen order."""
     seen: dict[str, D] = {}
     for doc in docs:
-        identify(doc)
-        assert doc.identifier is not None
-        seen[doc.identifier] = doc
+        ident = doc.identifier
+        if ident is None:
+            ident = identify(doc).identifier
+            assert ident is not None
+        seen[ident] = doc
     return list(seen.values())
 
 

@@ -24,17 +24,23 @@ def identifier_key(device: str | None, date_ms: int, event_type: str | None = No
     return f"{key}_{event_type}" if event_type else key
 
 
+#: SHA-1 state after the namespace bytes: each identifier copies it and hashes only its name.
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)
+#: The RFC 4122 variant (``10xx``) applied to the first hex digit of the ninth byte.
+_VARIANT_DIGIT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+
+
 def uuid5_hex(name: str) -> str:
     """UUID v5 of ``name`` in the Nightscout namespace, as the canonical 36-char text.
 
     Same result as ``str(uuid.uuid5(NAMESPACE, name))``, computed without building UUID objects
-    (this runs once per record on the hot path).
+    (this runs once per record on the hot path): the version nibble is the literal ``5`` and
+    the variant bits are set on the hex digit that holds them.
     """
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    sha = _NAMESPACE_SHA1.copy()
+    sha.update(name.encode())
+    h = sha.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def calculate_identifier(device: str | None, date_ms: int, event_type: str | None = None) -> str:
@@ -45,5 +51,7 @@ def calculate_identifier(device: str | None, date_ms: int, event_type: str | Non
 def identify(doc: NSDocument) -> NSDocument:
     """Give ``doc`` its identifier if it has none; a client-supplied one is kept. Returns doc."""
     if doc.identifier is None:
-        doc.identifier = calculate_identifier(doc.device, doc.date, doc.event_type_key)
+        device, event_type = doc.device, doc.event_type_key
+        key = f"{'undefined' if device is None else device}_{int(doc.date)}"
+        doc.identifier = uuid5_hex(f"{key}_{event_type}" if event_type else key)
     return doc

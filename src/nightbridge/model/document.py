@@ -37,9 +37,10 @@ class NSDocument(BaseModel):
     @classmethod
     def build(cls, data: dict[str, Any] | None = None, /, **fields: Any) -> Self:
         """Validate ``data``/``fields`` into a document; SkippableError names the bad field."""
-        payload = {**(data or {}), **fields}
+        # Every model's before-validator copies its input, so ``data`` is not mutated.
+        payload = {**(data or {}), **fields} if fields or data is None else data
         try:
-            return cls.model_validate(payload)
+            return cls.__pydantic_validator__.validate_python(payload)  # type: ignore[no-any-return]
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or cls.__name__
@@ -62,4 +63,8 @@ class NSDocument(BaseModel):
 
     def to_nightscout(self) -> dict[str, Any]:
         """The JSON document as Nightscout stores it (None fields left out)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        # The serializer directly: ``model_dump``'s Python wrapper costs a third of the call.
+        out: dict[str, Any] = self.__pydantic_serializer__.to_python(
+            self, mode="json", exclude_none=True
+        )
+        return out

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from nightbridge.errors import SkippableError
 from nightbridge.model.document import Collection, NSDocument
 from nightbridge.model.glucose import Direction, parse_direction
-from nightbridge.model.time import check_plausible, iso_utc, parse_any
+from nightbridge.model.time import MIN_VALID_MS, check_plausible, iso_utc, parse_any
 
 #: Largest glucose value any CGM or meter reports, mg/dL.
 MAX_GLUCOSE_MGDL = 1000
@@ -52,10 +52,14 @@ class Entry(NSDocument):
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, data: Any) -> Any:
+        # The hot path of every source: one dict copy, no datetime objects, the common case
+        # (an int date and a Nightscout direction) tested first.
         if not isinstance(data, dict):
             return data
-        raw_date = data.get("date", data.get("dateString"))
-        date = check_plausible(parse_any(raw_date, "date"), "date")
+        raw_date = data["date"] if "date" in data else data.get("dateString")
+        if type(raw_date) is not int or raw_date < MIN_VALID_MS:
+            raw_date = parse_any(raw_date, "date")
+        date = check_plausible(raw_date, "date")
         iso = iso_utc(date)
         data = {**data, "date": date, "dateString": iso, "sysTime": iso}
         direction = data.get("direction")
@@ -67,10 +71,11 @@ class Entry(NSDocument):
             data["direction"] = mapped
             if original is not None:
                 data.setdefault("trendOriginal", original)
-        kind = data.get("type", "sgv")
-        if data.get("sgv") is not None and data.get("mbg") is not None:
+        sgv, mbg = data.get("sgv"), data.get("mbg")
+        if sgv is not None and mbg is not None:
             raise SkippableError("entries: sgv and mbg are exclusive", field="mbg")
-        if kind in _NEEDS and data.get(kind) is None:
+        kind = data.get("type", "sgv")
+        if kind in _NEEDS and (sgv if kind == "sgv" else mbg) is None:
             raise SkippableError(f"entries: a {kind} entry needs a {kind} value", field=kind)
         return data
 

@@ -25,6 +25,7 @@ import orjson
 from pydantic import SecretStr
 
 from nightbridge.errors import AuthError, ConfigError, RemoteServerError, SkippableError
+from nightbridge.identity import unique_by_identifier
 from nightbridge.model import Collection, NSDocument
 from nightbridge.model.time import MIN_VALID_MS, iso_utc, parse_any
 from nightbridge.outputs.base import WriteResult
@@ -153,10 +154,16 @@ class NightscoutV1Output:
         return max((t for t in times if t is not None), default=None)
 
     async def write(self, collection: Collection, docs: Sequence[NSDocument]) -> WriteResult:
-        """POST ``docs`` in batches of ``batch_size``; returns after every batch was accepted."""
-        result = WriteResult()
-        for start in range(0, len(docs), self.batch_size):
-            batch = [_payload(d) for d in docs[start : start + self.batch_size]]
+        """POST ``docs`` in batches of ``batch_size``; returns after every batch was accepted.
+
+        A document repeating an identifier within ``docs`` is posted once (the last one, as
+        ``unique_by_identifier`` keeps) and the repeats counted as duplicates: the server
+        stores devicestatus, profile and food twice, and runs its upserts in parallel.
+        """
+        unique = unique_by_identifier(docs)
+        result = WriteResult(duplicates=len(docs) - len(unique))
+        for start in range(0, len(unique), self.batch_size):
+            batch = [_payload(d) for d in unique[start : start + self.batch_size]]
             skipped = 0
             if collection in NOT_IDEMPOTENT:
                 fresh = await self._not_stored(collection, batch)

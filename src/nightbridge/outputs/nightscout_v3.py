@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from nightbridge.engine.sessions import Clock, Session, monotonic
 from nightbridge.errors import AuthError, FatalError, RemoteServerError
-from nightbridge.identity import identify
+from nightbridge.identity import identify, unique_by_identifier
 from nightbridge.model import Collection, NSDocument
 from nightbridge.outputs.base import WriteResult
 from nightbridge.outputs.nightscout_auth import DEFAULT_JWT_LIFETIME, JwtSession
@@ -130,15 +130,22 @@ class NightscoutV3Output:
 
     async def write(self, collection: Collection, docs: Sequence[NSDocument]) -> WriteResult:
         """Create every document (``concurrency`` at a time); raises the first failure after
-        all attempts finished (a fatal one before a transient one)."""
+        all attempts finished (a fatal one before a transient one).
+
+        Documents repeating an identifier within ``docs`` are sent once (the last one, as
+        ``unique_by_identifier`` keeps) and the repeats counted as duplicates: two creates of
+        one identifier in flight at once would race on the server, where Nightscout's
+        find-then-insert can store both.
+        """
+        unique = unique_by_identifier(docs)
         outcomes = await asyncio.gather(
-            *(self._create(collection, doc) for doc in docs), return_exceptions=True
+            *(self._create(collection, doc) for doc in unique), return_exceptions=True
         )
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         if errors:
             fatal = [e for e in errors if isinstance(e, FatalError)]
             raise (fatal or errors)[0]
-        result = WriteResult()
+        result = WriteResult(duplicates=len(docs) - len(unique))
         for outcome in outcomes:
             assert isinstance(outcome, WriteResult)
             result += outcome

@@ -33,6 +33,8 @@ from nightbridge.server.auth.delays import FailureDelays
 from nightbridge.server.auth.roles import Role, Subject
 from nightbridge.server.config import ServerConfig
 from nightbridge.server.errors import install_error_handlers
+from nightbridge.server.metrics import RequestMetrics
+from nightbridge.server.openapi import install as install_openapi
 from nightbridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -144,5 +146,7 @@ def create_app(
         router = _optional_router(module_name)
         if router is not None:
             app.include_router(router, prefix=prefix)
+    app.add_middleware(RequestMetrics)  # inside ExtensionToAccept: it sees the route
     app.add_middleware(ExtensionToAccept)
+    install_openapi(app)
     return app

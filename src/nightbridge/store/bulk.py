@@ -4,7 +4,8 @@ SQLite: ``executemany`` of ``INSERT .. ON CONFLICT DO UPDATE`` straight to the d
 per-row SQLAlchemy parameter processing). PostgreSQL: a single ``INSERT .. SELECT FROM
 unnest(<one array per column>) ON CONFLICT DO UPDATE``, one round trip instead of one per row.
 A conflicting row is replaced only when its digest differs or it was soft-deleted; its
-``srv_created`` is always kept. Rows must have distinct identifiers.
+``srv_created`` is always kept. Rows must have distinct identifiers, except for
+``upsert_counted`` (SQLite only), which needs no prior look-up at all.
 """
 
 from __future__ import annotations
@@ -53,3 +54,26 @@ async def write_rows(conn: AsyncConnection, dialect: str, rows: list[Row]) -> No
         await conn.exec_driver_sql(upsert_sql(dialect), columns)
     else:
         await conn.exec_driver_sql(upsert_sql(dialect), rows)
+
+
+#: Before a counted upsert: the largest row id (new rows get larger ones) and the changes so far.
+_SQLITE_MARK = "SELECT (SELECT max(id) FROM documents), total_changes()"
+#: After it: how many rows are new, and the changes so far.
+_SQLITE_NEW = "SELECT count(*), total_changes() FROM documents WHERE id > ?"
+
+
+async def upsert_counted(conn: AsyncConnection, rows: list[Row]) -> tuple[int, int]:
+    """SQLite: upsert ``rows`` with no look-up first; return ``(created, changed)``.
+
+    ``changed`` counts rows inserted or replaced (SQLite's ``total_changes()`` difference: a
+    conflicting row whose digest is equal and which is valid is not touched, so not counted);
+    ``created`` counts rows with an id above the largest before the write (SQLite gives a new
+    row ``max(rowid) + 1``). Exact because SQLite serialises writers (``BEGIN IMMEDIATE``).
+    A repeated identifier is inserted once and then updated or left alone; the last one wins.
+    """
+    if not rows:
+        return 0, 0
+    top, changes_before = (await conn.exec_driver_sql(_SQLITE_MARK)).one()
+    await conn.exec_driver_sql(upsert_sql("sqlite"), rows)
+    created, changes_after = (await conn.exec_driver_sql(_SQLITE_NEW, (top or 0,))).one()
+    return int(created), int(changes_after - changes_before)

@@ -1,8 +1,10 @@
 """Documents by identifier: upsert, read, query, delete, newest.
 
 ``upsert`` is the write path of the pipeline and of v3: keyed by ``identifier``, one transaction
-per call, one ``SELECT`` per 1000 identifiers to classify, one ``executemany`` of
-``INSERT .. ON CONFLICT DO UPDATE`` for what changed. Concurrent writers of the same identifier
+per call. SQLite: one ``executemany`` of ``INSERT .. ON CONFLICT DO UPDATE .. WHERE <digest
+differs>``, counted from row ids and ``total_changes()`` (``bulk.upsert_counted``), no look-up.
+PostgreSQL: one ``SELECT`` per 20000 identifiers to classify, then one bulk upsert of what
+changed. Concurrent writers of the same identifier
 end with one row (the database's unique index decides); the counts of a call are exact on
 SQLite (writers are serialised) and may count a row created by a racing writer as created on
 PostgreSQL.
@@ -10,16 +12,31 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, select, true, update
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Row as SARow
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from nightbridge.errors import RetriableError
 from nightbridge.model.time import now_ms as _now_ms
-from nightbridge.store.bulk import write_rows
+from nightbridge.store.bulk import upsert_counted, write_rows
 from nightbridge.store.codec import (
     DIGEST,
     IDENTIFIER,
@@ -31,6 +48,7 @@ from nightbridge.store.codec import (
 )
 from nightbridge.store.db import Database
 from nightbridge.store.queries import DocQuery, QueryCompiler, project
+from nightbridge.store.reader import SqliteReader
 from nightbridge.store.tables import documents, schema_versions
 
 #: Identifiers per classification SELECT (well under SQLite's and asyncpg's parameter limits).
@@ -73,8 +91,34 @@ def doc_from_row(row: SARow[Any, Any, Any, Any, Any] | Any) -> dict[str, Any]:
     return decode(row[0], row[1], row[2], row[3], row[4])
 
 
+class RawDoc(NamedTuple):
+    """A stored document undecoded: ``body`` is the JSON object text of the client fields
+    (no server fields), beside the server columns and the numeric ``date`` copy (epoch ms,
+    None when the document's ``date`` is not a number). For answers that splice ``body``
+    into their JSON instead of decoding and re-encoding every document. A named tuple, not a
+    dataclass: hundreds are made per request and a tuple is made from a row at C speed."""
+
+    body: str
+    identifier: str
+    srv_created: int
+    srv_modified: int
+    is_valid: bool
+    date: int | None
+
+
 class DocumentsMixin(Database):
     """Document operations of ``Store``."""
+
+    #: SQLite's read connections, opened on the first read (see ``_rows``).
+    _reader: SqliteReader | None = None
+
+    async def close(self) -> None:
+        """Close the read connections, then the engine (``Database.close``)."""
+        reader, self._reader = self._reader, None
+        self._closed = True
+        if reader is not None:
+            await asyncio.to_thread(reader.close)
+        await super().close()
 
     @property
     def _compiler(self) -> QueryCompiler:
@@ -121,11 +165,12 @@ class DocumentsMixin(Database):
         """
         now = _now_ms() if now_ms is None else now_ms
         prepared: list[Row] = []
+        append = prepared.append
         for doc in docs:
             ident = doc.get("identifier")
             if not isinstance(ident, str) or not ident:
                 raise ValueError("upsert needs a non-empty string identifier in every document")
-            prepared.append(
+            append(
                 row_values(
                     collection,
                     ident,
@@ -137,6 +182,10 @@ class DocumentsMixin(Database):
             )
         if not prepared:
             return UpsertResult()
+        if self.dialect == "sqlite":
+            async with self._write() as conn:
+                created, changed = await upsert_counted(conn, prepared)
+            return UpsertResult(created, changed - created, len(prepared) - changed)
         created = updated = unchanged = 0
         async with self._write() as conn:
             state = await self._existing(conn, collection, (r[IDENTIFIER] for r in prepared))
@@ -161,32 +210,59 @@ class DocumentsMixin(Database):
         stmt = select(*_DOC_COLUMNS).where(
             documents.c.collection == collection, documents.c.identifier == identifier
         )
-        async with self._read() as conn:
-            row = (await conn.execute(stmt)).first()
-        return None if row is None else doc_from_row(row)
+        rows = await self._rows(stmt.limit(1))
+        return doc_from_row(rows[0]) if rows else None
 
-    async def find(self, collection: str, query: DocQuery | None = None) -> list[dict[str, Any]]:
-        """Documents of ``collection`` matching ``query`` (see ``DocQuery``)."""
-        query = query or DocQuery()
+    async def _rows(self, stmt: Select[Any]) -> list[Any]:
+        """Every row of a SELECT. On SQLite through the store's ``SqliteReader`` (one thread
+        hop, no transaction), elsewhere in a read transaction."""
+        if self.dialect != "sqlite":
+            async with self._read() as conn:
+                return list((await conn.execute(stmt)).all())
+        if self._closed:
+            raise RetriableError("the store is closed")
+        reader = self._reader
+        if reader is None:
+            path = self._engine.url.database
+            assert path is not None
+            reader = self._reader = SqliteReader(path, self._engine.dialect)
+        try:
+            return await reader.rows(stmt)
+        except sqlite3.Error as exc:
+            raise RetriableError(self._describe(exc)) from exc
+
+    def _find_stmt(self, collection: str, query: DocQuery, *columns: Any) -> Select[Any]:
         compiler = self._compiler
-        stmt = (
-            select(*_DOC_COLUMNS)
+        return (
+            select(*columns)
             .where(compiler.where(collection, query))
             .order_by(*compiler.order_by(query))
             .offset(query.skip or None)
             .limit(query.limit)
         )
-        async with self._read() as conn:
-            rows = (await conn.execute(stmt)).all()
+
+    async def find(self, collection: str, query: DocQuery | None = None) -> list[dict[str, Any]]:
+        """Documents of ``collection`` matching ``query`` (see ``DocQuery``)."""
+        query = query or DocQuery()
+        rows = await self._rows(self._find_stmt(collection, query, *_DOC_COLUMNS))
         return [project(doc_from_row(row), query.fields) for row in rows]
+
+    async def find_raw(self, collection: str, query: DocQuery | None = None) -> list[RawDoc]:
+        """``find`` without decoding: the matching documents as ``RawDoc`` (``fields`` of the
+        query is ignored; the body is always whole; ``is_valid`` may be 0/1)."""
+        query = query or DocQuery()
+        c = documents.c
+        body = c.doc if self.dialect == "sqlite" else cast(c.doc, Text)
+        columns = (body, c.identifier, c.srv_created, c.srv_modified, c.is_valid, c.date)
+        rows = await self._rows(self._find_stmt(collection, query, *columns))
+        return list(map(RawDoc._make, rows))
 
     async def count(self, collection: str, query: DocQuery | None = None) -> int:
         """Number of documents matching ``query``'s filters (sort/limit/skip ignored)."""
         query = query or DocQuery()
         stmt = select(func.count()).select_from(documents)
         stmt = stmt.where(self._compiler.where(collection, query))
-        async with self._read() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+        return int((await self._rows(stmt))[0][0])
 
     async def find_natural(
         self, collection: str, doc: dict[str, Any], *, assigned_only: bool = True
@@ -206,9 +282,8 @@ class DocumentsMixin(Database):
         if assigned_only:
             stmt = stmt.where(documents.c.assigned_identifier == true())
         stmt = stmt.order_by(documents.c.is_valid.desc(), documents.c.srv_modified.desc())
-        async with self._read() as conn:
-            row = (await conn.execute(stmt.limit(1))).first()
-        return None if row is None else doc_from_row(row)
+        rows = await self._rows(stmt.limit(1))
+        return doc_from_row(rows[0]) if rows else None
 
     async def delete(
         self,
@@ -253,19 +328,16 @@ class DocumentsMixin(Database):
         )
         if device is not None:
             stmt = stmt.where(documents.c.device == device)
-        stmt = stmt.order_by(documents.c.date.desc()).limit(1)
-        async with self._read() as conn:
-            value = (await conn.execute(stmt)).scalar()
-        return None if value is None else int(value)
+        rows = await self._rows(stmt.order_by(documents.c.date.desc()).limit(1))
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def last_modified(self, collection: str) -> int | None:
         """Largest ``srvModified`` (epoch ms) in ``collection``, deleted documents included."""
         stmt = select(func.max(documents.c.srv_modified)).where(
             documents.c.collection == collection
         )
-        async with self._read() as conn:
-            value = (await conn.execute(stmt)).scalar()
-        return None if value is None else int(value)
+        rows = await self._rows(stmt)
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def schema_version(self) -> int:
         """The applied schema version (0 for an empty database)."""

@@ -31,7 +31,10 @@ from nightbridge.server.api_v1.documents import (
 )
 from nightbridge.server.api_v1.find import ENTRIES, build_query, is_object_id, is_uuid
 from nightbridge.server.api_v1.formats import Format, json_response, negotiate, render_rows
+from nightbridge.server.api_v1.splice import json_documents, newest_date
 from nightbridge.server.deps import LARGE_BODY, dumps, get_store
+from nightbridge.store.codec import decode
+from nightbridge.store.documents import RawDoc
 from nightbridge.store.queries import DocQuery, Filter
 
 router = APIRouter()
@@ -79,6 +82,19 @@ def render_docs(request: Request, docs: list[Doc], kind: str | None) -> Rendered
     return Rendered(dumps(docs), "application/json", newest)
 
 
+def render_raw(request: Request, raws: list[RawDoc]) -> Rendered:
+    """``render_docs`` for undecoded documents: JSON is spliced (api_v1.splice), the row
+    formats decode."""
+    fmt = negotiate(request)
+    if fmt in (Format.CSV, Format.TSV, Format.TEXT):
+        docs = [
+            decode(r.body, r.identifier, r.srv_created, r.srv_modified, r.is_valid) for r in raws
+        ]
+        return render_docs(request, docs, None)
+    body = json_documents(raws, object_id=True).encode()
+    return Rendered(body, "application/json", newest_date(raws))
+
+
 def respond(request: Request, rendered: Rendered) -> Response:
     """200 with the rendered body and ``Last-Modified``, or 304 for ``If-Modified-Since``."""
     cached = not_modified(request, rendered.newest_ms)
@@ -92,20 +108,20 @@ def _respond(request: Request, docs: list[Doc], kind: str | None) -> Response:
     return respond(request, render_docs(request, docs, kind))
 
 
-async def _list(request: Request, extra: tuple[Filter, ...], kind: str | None) -> Response:
+async def _list(request: Request, extra: tuple[Filter, ...]) -> Response:
     await allowed(request, "api:entries:read")
 
     async def render() -> Rendered:
         query = build_query(params_of(request), ENTRIES, now_ms(request), extra=extra)
-        docs: list[Doc] = [] if query is None else await get_store(request).find(C, query)
-        return render_docs(request, docs, kind)
+        raws = [] if query is None else await get_store(request).find_raw(C, query)
+        return render_raw(request, raws)
 
     return respond(request, await response_cache(request).get(cache_key(request, C), render))
 
 
 @router.get("/entries")
 async def list_entries(request: Request) -> Response:
-    return await _list(request, (), None)
+    return await _list(request, ())
 
 
 @router.get("/entries/current")
@@ -115,7 +131,7 @@ async def current_entry(request: Request) -> Response:
     async def render() -> Rendered:
         query = build_query({"count": "1"}, ENTRIES, now_ms(request))
         assert query is not None
-        return render_docs(request, await get_store(request).find(C, query), None)
+        return render_raw(request, await get_store(request).find_raw(C, query))
 
     return respond(request, await response_cache(request).get(cache_key(request, C), render))
 
@@ -130,7 +146,7 @@ async def entries_by_spec(request: Request, spec: str) -> Response:
                 {"status": 404, "message": "Not Found", "description": "No such id"}, status=404
             )
         return _respond(request, docs, None)
-    return await _list(request, (Filter("type", "eq", spec),), spec)
+    return await _list(request, (Filter("type", "eq", spec),))
 
 
 async def _prepared(request: Request) -> list[Doc]:

@@ -67,6 +67,12 @@ def result(payload: Any, headers: dict[str, str] | None = None, status: int = 20
     return json_response(status, {"status": status, "result": payload}, headers)
 
 
+def raw_result(array_json: str, status: int = 200) -> Response:
+    """``result`` for a payload already serialised as a JSON array text."""
+    body = f'{{"status":{status},"result":{array_json}}}'.encode()
+    return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+
+
 def error_response(
     status: int, message: str | None, headers: dict[str, str] | None = None
 ) -> Response:

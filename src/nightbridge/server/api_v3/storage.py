@@ -13,19 +13,29 @@ from typing import Any
 from fastapi import Request
 
 from nightbridge.model.time import now_ms
+from nightbridge.server.api_v1.cache import response_cache
 from nightbridge.server.api_v3.documents import Doc
 from nightbridge.server.api_v3.filters import SearchSpec
 from nightbridge.server.api_v3.responses import V3Error
+from nightbridge.store.documents import RawDoc
 from nightbridge.store.queries import DocQuery, Filter
 
 
 class V3Storage:
     """API v3's view of the store for one request."""
 
-    def __init__(self, store: Any, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        store: Any,
+        clock: Callable[[], int] = now_ms,
+        on_write: Callable[[str], None] | None = None,
+    ) -> None:
         self._store = store
         #: The server's clock (epoch ms): ``srvModified``/``srvCreated`` of every write.
         self.clock = clock
+        #: Called with the collection after every write (committed or failed): the server
+        #: drops its v1 response cache of that collection, so v1 readers see v3 writes at once.
+        self._on_write = on_write or (lambda _collection: None)
 
     @property
     def kind(self) -> str:
@@ -52,41 +62,63 @@ class V3Storage:
         ``replaces`` names a different stored identifier that ``doc`` takes over (a
         de-duplicated v1 document); that one is removed after ``doc`` is written.
         """
-        await self._store.upsert(collection, [doc], now_ms=self.clock())
-        if replaces is not None and replaces != doc["identifier"]:
-            await self._store.delete(collection, replaces, permanent=True)
+        try:
+            await self._store.upsert(collection, [doc], now_ms=self.clock())
+            if replaces is not None and replaces != doc["identifier"]:
+                await self._store.delete(collection, replaces, permanent=True)
+        finally:
+            self._on_write(collection)
         stored = await self.get(collection, str(doc["identifier"]))
         return stored if stored is not None else doc
 
     async def remove(self, collection: str, identifier: str) -> bool:
         """Delete for good; False when nothing was there."""
-        return bool(await self._store.delete(collection, identifier, permanent=True))
+        try:
+            return bool(await self._store.delete(collection, identifier, permanent=True))
+        finally:
+            self._on_write(collection)
 
     async def soft_delete(self, collection: str, identifier: str) -> bool:
         """Mark deleted (``isValid`` false, ``srvModified`` now); False when nothing was there."""
-        deleted = await self._store.delete(
-            collection, identifier, permanent=False, now_ms=self.clock()
-        )
+        try:
+            deleted = await self._store.delete(
+                collection, identifier, permanent=False, now_ms=self.clock()
+            )
+        finally:
+            self._on_write(collection)
         return bool(deleted)
 
-    async def search(self, collection: str, spec: SearchSpec) -> list[Doc]:
-        """Valid documents matching ``spec``, sorted, paged and projected."""
+    @staticmethod
+    def _search_query(spec: SearchSpec) -> DocQuery:
         try:
             filters = tuple(Filter(f.field, f.op, f.value) for f in spec.filters)  # type: ignore[arg-type]
         except ValueError as exc:
             raise V3Error(400, f"Bad filter: {exc}") from None
-        query = DocQuery(
+        return DocQuery(
             filters=filters,
             sort=spec.sort,
             limit=spec.limit,
             skip=spec.skip,
             include_invalid=False,
         )
+
+    async def search(self, collection: str, spec: SearchSpec) -> list[Doc]:
+        """Valid documents matching ``spec``, sorted, paged and projected."""
+        query = self._search_query(spec)
         try:
             docs: list[Doc] = await self._store.find(collection, query)
         except ValueError as exc:  # an operator the value's type cannot take (gt true)
             raise V3Error(400, f"Bad filter: {exc}") from None
         return docs
+
+    async def search_raw(self, collection: str, spec: SearchSpec) -> list[RawDoc]:
+        """``search`` undecoded (``spec.fields`` is not applied)."""
+        query = self._search_query(spec)
+        try:
+            raws: list[RawDoc] = await self._store.find_raw(collection, query)
+        except ValueError as exc:
+            raise V3Error(400, f"Bad filter: {exc}") from None
+        return raws
 
     async def history(
         self, collection: str, since_ms: int, *, inclusive: bool, limit: int
@@ -114,6 +146,10 @@ class V3Storage:
 
 
 def storage_of(request: Request) -> V3Storage:
-    """The storage of the app serving ``request`` (``app.state.store``, ``app.state.clock``)."""
+    """The storage of the app serving ``request`` (``app.state.store``, ``app.state.clock``);
+    its writes invalidate the app's v1 response cache."""
     clock = getattr(request.app.state, "clock", None)
-    return V3Storage(request.app.state.store, clock if callable(clock) else now_ms)
+    cache = response_cache(request)
+    return V3Storage(
+        request.app.state.store, clock if callable(clock) else now_ms, on_write=cache.invalidate
+    )

@@ -16,6 +16,7 @@ import httpx
 
 from nightbridge.engine.sessions import Clock, monotonic
 from nightbridge.errors import SkippableError
+from nightbridge.model import Collection
 from nightbridge.model.time import now_ms
 from nightbridge.sources.base import Batch, FetchWindow
 from nightbridge.sources.dexcom_share.api import (
@@ -37,6 +38,8 @@ class DexcomShareSource:
     """Sgv entries of one Share publisher account (the last 24 h only)."""
 
     kind: ClassVar[str] = "dexcom_share"
+    #: Share only has sgv readings: the engine's gap analysis asks an output for these alone.
+    collections: ClassVar[tuple[Collection, ...]] = (Collection.ENTRIES,)
     cadence: timedelta = CADENCE
     max_history: timedelta = timedelta(minutes=MAX_MINUTES)
     session_lifetime: timedelta | None = SESSION_LIFETIME

@@ -15,6 +15,7 @@ from typing import ClassVar
 import httpx
 
 from nightbridge.engine.sessions import Clock, monotonic
+from nightbridge.model import Collection
 from nightbridge.sources.base import Batch, FetchWindow
 from nightbridge.sources.librelinkup.api import DEFAULT_TICKET_DURATION, LibreLinkUpApi
 from nightbridge.sources.librelinkup.settings import LibreSettings
@@ -27,6 +28,12 @@ class LibreLinkUpSource:
     """Readings, alarms and sensor of one patient followed by a LibreLinkUp account."""
 
     kind: ClassVar[str] = "librelinkup"
+    #: What ``fetch`` returns (the engine's gap analysis asks an output for these alone).
+    collections: ClassVar[tuple[Collection, ...]] = (
+        Collection.ENTRIES,
+        Collection.TREATMENTS,
+        Collection.DEVICESTATUS,
+    )
     max_history: timedelta = MAX_HISTORY
 
     def __init__(

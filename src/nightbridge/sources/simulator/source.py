@@ -43,7 +43,14 @@ class SimulatorSource:
     kind: ClassVar[str] = "simulator"
     cadence = timedelta(minutes=5)
     session_lifetime: timedelta | None = None
-    collections: tuple[Collection, ...] = (Collection.ENTRIES,)
+    #: Every collection ``fetch`` fills: the engine's gap analysis asks an output about each.
+    collections: tuple[Collection, ...] = (
+        Collection.ENTRIES,
+        Collection.TREATMENTS,
+        Collection.DEVICESTATUS,
+    )
+    #: How far before its cursor the engine re-reads (a real CGM vendor backfills late).
+    overlap = timedelta(hours=1)
 
     def __init__(
         self,
