@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import (
+    API_SECRET,
     Dexcom,
     Libre,
     Site,
@@ -52,6 +53,8 @@ def test_sync_with_only_the_peers_variables(
     first = run_cli(["sync", "--since", "24h"], env)
     after_ms = int(time.time() * 1000)
     assert first.returncode == 0, first.stderr
+    assert password not in first.stdout + first.stderr
+    assert API_SECRET not in first.stdout + first.stderr
 
     dates = site.entry_dates()
     assert doubled(dates) == [], "a reading was uploaded twice"

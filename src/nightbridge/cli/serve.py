@@ -100,7 +100,12 @@ async def serve_forever(config: ServerConfig, connectors: Sequence[Connector]) -
 
     app = create_app(config, connectors=connectors)
     mode = " (demo, read-only)" if config.demo and config.secret is None else ""
-    typer.echo(f"nightbridge: Nightscout API on http://{config.host}:{config.port}{mode}", err=True)
+    shown = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    typer.echo(
+        f"nightbridge: dashboard and Nightscout API on http://{shown}:{config.port}/{mode}"
+        f" (listening on {config.host})",
+        err=True,
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,

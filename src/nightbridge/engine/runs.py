@@ -90,13 +90,9 @@ async def record_failure(
         next_poll_ms=next_poll_ms,
     )
     if isinstance(exc, FatalError):
-        log.error(
-            "stopped account=%s source=%s family=%s error=%s",
-            account,
-            source_kind,
-            family_of(exc),
-            message,
-        )
+        # The message itself reaches the person once: the CLI's error line, or the dashboard
+        # and `nightbridge status` (it is recorded above). Repeating it here would say it twice.
+        log.warning("stopped account=%s source=%s family=%s", account, source_kind, family_of(exc))
     elif isinstance(exc, RetriableError):
         log.warning(
             "retry account=%s source=%s family=%s failures=%d next_poll_ms=%s error=%s",

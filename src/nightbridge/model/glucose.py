@@ -18,7 +18,7 @@ class Units(StrEnum):
 
 def mmol_to_mgdl(mmol: float) -> int:
     """mmol/L → mg/dL, rounded to the integer Nightscout stores."""
-    return int(round(mmol * MGDL_PER_MMOL))
+    return round(mmol * MGDL_PER_MMOL)
 
 
 def mgdl_to_mmol(mgdl: float) -> float:

@@ -35,7 +35,7 @@ def to_ms(dt: datetime) -> int:
     """Epoch milliseconds of a tz-aware datetime (naive datetimes are refused)."""
     if dt.tzinfo is None:
         raise ValueError("naive datetime: nightbridge only handles tz-aware times")
-    return int(round(dt.timestamp() * 1000))
+    return round(dt.timestamp() * 1000)
 
 
 _DAY_MS = 86_400_000

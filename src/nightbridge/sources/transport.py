@@ -35,7 +35,8 @@ async def send(
     except httpx.TimeoutException as exc:
         raise CannotConnectError(f"{request.url.host}: timed out ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
-        raise CannotConnectError(f"{request.url.host}: cannot connect ({type(exc).__name__})") from None
+        reason = type(exc).__name__
+        raise CannotConnectError(f"{request.url.host}: cannot connect ({reason})") from None
 
 
 def raise_for_status(response: httpx.Response, vendor: str) -> None:

@@ -11,6 +11,7 @@ A conflicting row is replaced only when its digest differs or it was soft-delete
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,7 +74,12 @@ async def upsert_counted(conn: AsyncConnection, rows: list[Row]) -> tuple[int, i
     """
     if not rows:
         return 0, 0
-    top, changes_before = (await conn.exec_driver_sql(_SQLITE_MARK)).one()
+    top, changes_before = _pair((await conn.exec_driver_sql(_SQLITE_MARK)).one())
     await conn.exec_driver_sql(upsert_sql("sqlite"), rows)
-    created, changes_after = (await conn.exec_driver_sql(_SQLITE_NEW, (top or 0,))).one()
-    return int(created), int(changes_after - changes_before)
+    created, changes_after = _pair((await conn.exec_driver_sql(_SQLITE_NEW, (top,))).one())
+    return created, changes_after - changes_before
+
+
+def _pair(row: Any) -> tuple[int, int]:
+    """The two integer columns of ``row`` (NULL counts as 0)."""
+    return int(row[0] or 0), int(row[1] or 0)
