@@ -15,13 +15,11 @@ from typing import Protocol
 class WallClock(Protocol):
     def now_ms(self) -> int:
         """Current time, UTC epoch milliseconds."""
-        ...
 
 
 class Clock(WallClock, Protocol):
     async def sleep(self, seconds: float, stop: asyncio.Event | None = None) -> None:
         """Wait ``seconds`` or until ``stop`` is set, whichever comes first."""
-        ...
 
 
 class SystemClock:

@@ -37,29 +37,23 @@ class StateStore(Protocol):
 
     async def get_cursor(self, account: str, output: str) -> int | None:
         """Epoch ms the (account, output) cursor stands at, or None if never written."""
-        ...
 
     async def set_cursor(self, account: str, output: str, position_ms: int) -> None:
         """Move the cursor; called only after the output acknowledged everything up to it."""
-        ...
 
     async def add_pending(
         self, account: str, output: str, collection: str, docs: list[dict[str, Any]]
     ) -> int:
         """Keep ``docs`` for later delivery to ``output``; returns the new batch id."""
-        ...
 
     async def list_pending(self, account: str, output: str) -> Sequence[PendingBatch]:
         """Pending batches of (account, output), oldest (lowest id) first."""
-        ...
 
     async def drop_pending(self, batch_id: int) -> None:
         """Forget a batch once its output acknowledged it."""
-        ...
 
     async def count_pending(self) -> int:
         """Number of pending batches over all accounts and outputs."""
-        ...
 
     async def record_run(
         self,
@@ -74,4 +68,3 @@ class StateStore(Protocol):
         newest_ms: int | None = None,
     ) -> None:
         """Remember the outcome of one poll of ``account`` (source kind ``source``)."""
-        ...
