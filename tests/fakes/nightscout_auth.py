@@ -2,8 +2,10 @@
 
 v1: ``api-secret`` header or ``?secret=`` holding the hex SHA-1 (any case) or SHA-512 of
 API_SECRET, or an access token in that header, in ``?token=`` or as the literal text
-``token=<access token>``; a JWT as ``Authorization: Bearer`` or ``?token=``. Default roles
-(``readable``) apply to everyone. v3: ``Authorization: Bearer <JWT>`` only. JWTs come from
+``token=<access token>``, or the hex SHA-1 of an access token (or its first ≥ 16 digits:
+cgm-remote-monitor's ``accessTokenDigest`` match; what nightscout-librelink-up sends); a JWT
+as ``Authorization: Bearer`` or ``?token=``. Default roles (``readable``) apply to everyone.
+v3: ``Authorization: Bearer <JWT>`` only. JWTs come from
 ``/api/v2/authorization/request/<access token>``: HS256, payload ``{accessToken, iat, exp}``,
 8 hours, checked against the fake's own clock (epoch seconds).
 """
@@ -96,7 +98,20 @@ class FakeAuth:
             return Subject("admin", ("*",), True)
         if self.sha512 and value == self.sha512:
             return Subject("admin", ("*",), True)
+        hashed = self._hashed_token(value)
+        if hashed is not None:
+            return self._token_subject(hashed)
         return self._token_subject(value.removeprefix("token="))
+
+    def _hashed_token(self, value: str) -> str | None:
+        """The access token whose hex SHA-1 is ``value`` or starts with it (≥ 16 digits)."""
+        digest = value.strip().lower()
+        if len(digest) < 16 or any(c not in "0123456789abcdef" for c in digest):
+            return None
+        for token in self.tokens:
+            if hashlib.sha1(token.encode()).hexdigest().startswith(digest):
+                return token
+        return None
 
     def verify_jwt(self, token: str) -> str | None:
         """The access token inside a JWT signed by this fake and not expired, else None."""

@@ -15,28 +15,24 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from nightbridge.cli.exits import ExitCode
 from nightbridge.cli.runner import execute
 from nightbridge.model import Collection
 from nightbridge.model.time import now_ms
-from nightbridge.server.dashboard.connectors import ConnectorRow, ConnectorState, rows_of
 from nightbridge.settings import Settings
-from nightbridge.store import Store
-from nightbridge.store.db import normalise_url
+
+# The store, the connector rows (whose package is the server's) and rich are imported when
+# ``status`` runs: every other command (``forever`` above all) starts without them.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from nightbridge.server.dashboard.connectors import ConnectorRow
 
 HEADERS = ("SOURCE", "ACCOUNT", "STATE", "LAST SYNC", "LAST ERROR", "NEXT POLL")
-_STYLE = {
-    ConnectorState.OK: "green",
-    ConnectorState.FAILING: "yellow",
-    ConnectorState.STOPPED: "bold red",
-    ConnectorState.WAITING: "dim",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +71,8 @@ def until(ms: int | None, now: int) -> str:
 
 def cells(row: ConnectorRow, now: int) -> tuple[str, ...]:
     """The printed cells of one row (same columns as ``HEADERS``)."""
+    from nightbridge.server.dashboard.connectors import ConnectorState
+
     error = f"{row.last_error} ({ago(row.last_error_ms, now)})" if row.last_error else "-"
     next_poll = "stopped" if row.state is ConnectorState.STOPPED else until(row.next_poll_ms, now)
     return (
@@ -108,13 +106,24 @@ def render_text(snapshot: Snapshot) -> str:
 
 def render_rich(snapshot: Snapshot, console: Console) -> None:
     """The same table with colours, for a terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from nightbridge.server.dashboard.connectors import ConnectorState
+
+    styles = {
+        ConnectorState.OK: "green",
+        ConnectorState.FAILING: "yellow",
+        ConnectorState.STOPPED: "bold red",
+        ConnectorState.WAITING: "dim",
+    }
     table = Table(title="nightbridge connectors", title_justify="left")
     for header in HEADERS:
         table.add_column(header.title(), no_wrap=header in ("SOURCE", "STATE"))
     for row in snapshot.rows:
         # Text, not markup: an account name may hold "[" and must be printed as it is.
         texts = [Text(value) for value in cells(row, snapshot.now_ms)]
-        texts[2].stylize(_STYLE[row.state])
+        texts[2].stylize(styles[row.state])
         table.add_row(*texts)
     console.print(table)
     if not snapshot.rows:
@@ -136,6 +145,8 @@ def render_json(snapshot: Snapshot) -> str:
 
 def store_missing(database_url: str) -> Path | None:
     """The SQLite file's path when the store is a SQLite file that does not exist yet."""
+    from nightbridge.store.db import normalise_url
+
     url = normalise_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)
@@ -144,6 +155,9 @@ def store_missing(database_url: str) -> Path | None:
 
 
 async def read_snapshot(database_url: str) -> Snapshot:
+    from nightbridge.server.dashboard.connectors import rows_of
+    from nightbridge.store import Store
+
     store = await Store.open(database_url)
     try:
         return Snapshot(
@@ -163,6 +177,10 @@ def status(
     """Print the connector table from the store (exit 3 when a connector is stopped)."""
 
     async def body(settings: Settings) -> ExitCode:
+        from rich.console import Console
+
+        from nightbridge.server.dashboard.connectors import ConnectorState
+
         missing = store_missing(settings.database_url)
         if missing is not None:
             typer.echo(f"no store yet at {missing}: nothing has run")

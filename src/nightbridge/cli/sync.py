@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from nightbridge.cli.durations import duration_option
 from nightbridge.cli.exits import ExitCode, exit_code_for, verdict, worst
@@ -72,6 +70,16 @@ def progress_for(source: Source, *, fancy: bool) -> Iterator[Progress_]:
 
         yield plain
         return
+    # Imported here: only a terminal run draws a bar (rich.progress is ~5 MB of RSS).
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -11,9 +11,7 @@ Output classes are imported only when built. Constructors (what ``build_output``
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from nightbridge.errors import ConfigError
 from nightbridge.outputs.base import Output
@@ -24,6 +22,9 @@ from nightbridge.settings.model import (
     StoreOutputConfig,
 )
 from nightbridge.sources import load_object
+
+if TYPE_CHECKING:  # only for annotations: a store-only run needs no HTTP code
+    import httpx
 
 #: kind → "module:OutputClass".
 OUTPUTS: dict[str, str] = {

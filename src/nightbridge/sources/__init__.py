@@ -18,14 +18,16 @@ from __future__ import annotations
 import importlib
 import inspect
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from nightbridge.errors import ConfigError
 from nightbridge.settings.model import SourceConfig, config_error_from
 from nightbridge.sources.base import Source
+
+if TYPE_CHECKING:  # only for annotations: a simulator-only run needs no HTTP code
+    import httpx
 
 #: kind → ("module:SourceClass", "module:SettingsModel").
 SOURCES: dict[str, tuple[str, str]] = {

@@ -31,6 +31,8 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row as SARow
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +42,7 @@ from nightbridge.store.bulk import upsert_counted, write_rows
 from nightbridge.store.codec import (
     DIGEST,
     IDENTIFIER,
+    ROW_COLUMNS,
     Row,
     body_of,
     decode,
@@ -75,6 +78,8 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     docs: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    #: Parallel to ``docs``: True where that document was newly inserted (``upsert_natural``).
+    inserted: tuple[bool, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,21 @@ class Existing:
 def doc_from_row(row: SARow[Any, Any, Any, Any, Any] | Any) -> dict[str, Any]:
     """Decode a row selected with ``_DOC_COLUMNS``."""
     return decode(row[0], row[1], row[2], row[3], row[4])
+
+
+def _row(collection: str, doc: dict[str, Any], srv_created: int, srv_modified: int) -> Row:
+    """The row of one v3-written ``doc`` (client identifier, required non-empty string)."""
+    ident = doc.get("identifier")
+    if not isinstance(ident, str) or not ident:
+        raise ValueError("a document needs a non-empty string identifier")
+    return row_values(
+        collection,
+        ident,
+        body_of(doc),
+        srv_created=srv_created,
+        srv_modified=srv_modified,
+        assigned=False,
+    )
 
 
 class RawDoc(NamedTuple):
@@ -204,6 +224,40 @@ class DocumentsMixin(Database):
                 state[ident] = Existing(row[DIGEST], True, now)
             await self._write_rows(conn, list(to_write.values()))
         return UpsertResult(created, updated, unchanged)
+
+    async def insert_new(
+        self, collection: str, doc: dict[str, Any], *, now_ms: int | None = None
+    ) -> bool:
+        """Insert ``doc`` unless its ``identifier`` is stored (deleted ones too); True when
+        inserted. One ``INSERT .. ON CONFLICT DO NOTHING``: of concurrent calls for one
+        identifier, from any process, exactly one is True."""
+        now = _now_ms() if now_ms is None else now_ms
+        row = dict(zip(ROW_COLUMNS, _row(collection, doc, now, now), strict=True))
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert(documents)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["collection", "identifier"])
+            .returning(documents.c.id)
+        )
+        async with self._write() as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def replace_identifier(
+        self, collection: str, doc: dict[str, Any], old: str, *, now_ms: int | None = None
+    ) -> None:
+        """Store ``doc`` in place of the document ``old`` (another identifier), keeping old's
+        ``srvCreated``: one transaction, so a crash leaves the old document or the new one,
+        never both and never neither. A stored ``doc`` identifier is replaced as by upsert."""
+        now = _now_ms() if now_ms is None else now_ms
+        where = (documents.c.collection == collection) & (documents.c.identifier == old)
+        async with self._write() as conn:
+            gone = await conn.execute(
+                delete(documents).where(where).returning(documents.c.srv_created)
+            )
+            created = gone.scalar()
+            row = _row(collection, doc, now if created is None else int(created), now)
+            await self._write_rows(conn, [row])
 
     async def get(self, collection: str, identifier: str) -> dict[str, Any] | None:
         """The document with ``identifier`` (soft-deleted ones too, with ``isValid: false``)."""

@@ -99,7 +99,8 @@ class NaturalMixin(DocumentsMixin):
         self, collection: str, docs: Sequence[dict[str, Any]], *, now_ms: int | None = None
     ) -> UpsertResult:
         """Write ``docs`` with the v1 semantics above; ``docs`` of the result are the stored
-        documents (identifier and server fields included) in input order."""
+        documents (identifier and server fields included) in input order, ``inserted`` says
+        which of them are new (a repeat of an earlier document of the batch is not)."""
         now = _now_ms() if now_ms is None else now_ms
         bodies = [body_of(d) for d in docs]
         given = [
@@ -111,12 +112,14 @@ class NaturalMixin(DocumentsMixin):
         keys = [natural_key(collection, b) if collection in _KEYED else None for b in bodies]
         created = updated = unchanged = 0
         answers: list[dict[str, Any]] = []
+        inserted: list[bool] = []
         async with self._write() as conn:
             idents = [i for i in (*given, *computed) if i]
             by_ident, by_key = await self._load(conn, collection, idents, [k for k in keys if k])
             for body, client_id, calc_id, key in zip(bodies, given, computed, keys, strict=True):
                 target = self._match(collection, client_id, calc_id, key, by_ident, by_key)
                 stored = by_ident.get(target) if target else None
+                inserted.append(stored is None)
                 if stored is None:
                     ident = target or client_id or calc_id or str(uuid.uuid4())
                     text_digest = encode_body(body)[1]
@@ -160,7 +163,7 @@ class NaturalMixin(DocumentsMixin):
                 if s.dirty
             ]
             await self._write_rows(conn, rows)
-        return UpsertResult(created, updated, unchanged, tuple(answers))
+        return UpsertResult(created, updated, unchanged, tuple(answers), tuple(inserted))
 
     @staticmethod
     def _match(

@@ -14,6 +14,7 @@ from nightbridge.model.time import from_ms
 from nightbridge.server.api_v1.query_string import Nested, parse_query
 from nightbridge.server.auth import Principal, authenticate, demand
 from nightbridge.server.deps import read_json
+from nightbridge.store.documents import UpsertResult
 
 
 def now_ms(request: Request) -> int:
@@ -68,13 +69,44 @@ def not_modified(request: Request, newest_ms: int | None) -> Response | None:
     return None
 
 
-async def store_natural(request: Request, collection: str, docs: list[dict[str, Any]]) -> list[Any]:
-    """Write ``docs`` with v1 semantics (``Store.upsert_natural``); the stored documents."""
+async def _upsert_natural(
+    request: Request, collection: str, docs: list[dict[str, Any]]
+) -> UpsertResult:
     from nightbridge.server.api_v1.cache import response_cache
     from nightbridge.server.deps import get_store
 
     try:
-        result = await get_store(request).upsert_natural(collection, docs)
+        result: UpsertResult = await get_store(request).upsert_natural(
+            collection, docs, now_ms=now_ms(request)
+        )
     finally:
         response_cache(request).invalidate(collection)
+    return result
+
+
+async def store_natural(request: Request, collection: str, docs: list[dict[str, Any]]) -> list[Any]:
+    """Write ``docs`` with v1 semantics (``Store.upsert_natural``); the stored documents."""
+    result = await _upsert_natural(request, collection, docs)
     return list(result.docs) if result.docs else list(docs)
+
+
+async def store_echo(
+    request: Request, collection: str, docs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``store_natural`` answered as ``POST /entries`` and ``/treatments`` echo it (§2.4,
+    §2.5): the stored documents in input order, with an ``_id`` only where newly inserted
+    (15.0.7 fills only the upserted ids) or where the client sent one itself. A document that
+    matched a stored one, or an earlier one of the batch, comes back without ``_id``: the
+    ``nightscout_v1`` output counts created documents by it."""
+    from nightbridge.server.api_v1.documents import with_object_id
+
+    result = await _upsert_natural(request, collection, docs)
+    echo: list[dict[str, Any]] = []
+    for sent, stored, new in zip(docs, result.docs, result.inserted, strict=True):
+        if new:
+            echo.append(with_object_id(stored))
+            continue
+        if "_id" not in sent:
+            stored.pop("_id", None)
+        echo.append(stored)
+    return echo

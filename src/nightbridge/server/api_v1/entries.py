@@ -20,7 +20,7 @@ from nightbridge.server.api_v1.access import (
     not_modified,
     now_ms,
     params_of,
-    store_natural,
+    store_echo,
 )
 from nightbridge.server.api_v1.cache import Rendered, cache_key, response_cache
 from nightbridge.server.api_v1.documents import (
@@ -160,8 +160,7 @@ async def post_entries(request: Request) -> Response:
     docs = await _prepared(request)
     if not docs:
         return json_response([])
-    stored = await store_natural(request, C, docs)
-    return json_response([with_object_id(d) for d in stored])
+    return json_response(await store_echo(request, C, docs))
 
 
 @router.post("/entries/preview")

@@ -29,6 +29,7 @@ from nightbridge.server.api_v1.access import (
     not_modified,
     now_ms,
     params_of,
+    store_echo,
     store_natural,
 )
 from nightbridge.server.api_v1.documents import (
@@ -175,8 +176,7 @@ async def post_treatments(request: Request) -> Response:
     docs = [t for doc in documents_of(body) for t in prepare_treatment(doc, now)]
     if not docs:
         return json_response([])
-    stored = await store_natural(request, C, docs)
-    return json_response([with_object_id(d) for d in stored])
+    return json_response(await store_echo(request, C, docs))
 
 
 @router.put("/treatments")

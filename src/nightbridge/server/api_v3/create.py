@@ -5,6 +5,10 @@ The body is one JSON object: dates are parsed, ``date``/``utcOffset``/``app`` va
 with the same identifier, or (for stored documents without one) the same natural key, is
 replaced: 200 ``isDeduplication`` (needs ``update`` too). Otherwise the document is inserted:
 201 with ``Location`` and ``Last-Modified``. A malformed body is 400, never 500.
+
+Concurrent creates of one identifier: the insert itself reports whether it created the row
+(``INSERT .. ON CONFLICT DO NOTHING`` on the database's unique key, which holds across
+processes too), so exactly one answers 201; the others de-duplicate against its document (200).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from nightbridge.server.api_v3.documents import (
 )
 from nightbridge.server.api_v3.responses import (
     MSG_BAD_BODY,
+    MSG_DATABASE,
     V3Error,
     http_date,
     json_response,
@@ -78,14 +83,25 @@ def modified_headers(collection: str, identifier: str, stored: Doc) -> dict[str,
     return headers
 
 
-async def insert(storage: V3Storage, collection: str, doc: Doc, principal: Principal) -> Response:
-    """Store a new document: 201 ``{status, identifier, lastModified}``."""
+#: Rounds of look-up and insert before giving up: another round is only needed when a
+#: concurrent request inserted the identifier and then removed it again in between.
+_ATTEMPTS = 3
+
+
+async def insert(
+    storage: V3Storage, collection: str, doc: Doc, principal: Principal
+) -> Response | None:
+    """Store a new document: 201 ``{status, identifier, lastModified}``; None (nothing
+    written) when a document with this identifier exists, e.g. inserted by a concurrent
+    request after the caller looked."""
     for field in SERVER_FIELDS:
         doc.pop(field, None)
     subject = subject_name(principal)
     if subject:
         doc["subject"] = subject
-    stored = await storage.save(collection, doc)
+    stored = await storage.create(collection, doc)
+    if stored is None:
+        return None
     identifier = str(doc["identifier"])
     body = {"status": 201, "identifier": identifier, "lastModified": stored.get("srvModified")}
     return json_response(201, body, modified_headers(collection, identifier, stored))
@@ -121,9 +137,21 @@ async def create(request: Request, collection: str) -> Response:
     validate_common(doc)
     doc["identifier"] = resolve_identifier(doc)
     storage = storage_of(request)
-    existing = await storage.find_existing(collection, doc)
-    if existing is None:
-        return await insert(storage, collection, doc, principal)
+    for _ in range(_ATTEMPTS):
+        existing = await storage.find_existing(collection, doc)
+        if existing is None:
+            inserted = await insert(storage, collection, doc, principal)
+            if inserted is not None:
+                return inserted
+            continue  # a concurrent create won: de-duplicate against its document
+        return await deduplicate(storage, collection, doc, existing, principal)
+    raise V3Error(500, MSG_DATABASE)
+
+
+async def deduplicate(
+    storage: V3Storage, collection: str, doc: Doc, existing: Doc, principal: Principal
+) -> Response:
+    """Replace ``existing`` by ``doc``: 200 ``isDeduplication`` (needs ``update``)."""
     require(principal, collection, "update")
     written, headers = await replace(
         storage, collection, doc, existing, principal, deduplication=True

@@ -56,16 +56,32 @@ class V3Storage:
         natural: Doc | None = await self._store.find_natural(collection, doc)
         return natural
 
+    async def create(self, collection: str, doc: Doc) -> Doc | None:
+        """Insert ``doc`` if no document (deleted ones included) has its identifier; returns
+        it as stored, or None when one exists — also when a concurrent request, in this
+        process or another, inserted it first (the database's unique key decides atomically).
+        """
+        try:
+            inserted = await self._store.insert_new(collection, doc, now_ms=self.clock())
+        finally:
+            self._on_write(collection)
+        if not inserted:
+            return None
+        stored = await self.get(collection, str(doc["identifier"]))
+        return stored if stored is not None else doc
+
     async def save(self, collection: str, doc: Doc, *, replaces: str | None = None) -> Doc:
         """Insert or replace ``doc`` by identifier; returns it as stored (server times set).
 
         ``replaces`` names a different stored identifier that ``doc`` takes over (a
-        de-duplicated v1 document); that one is removed after ``doc`` is written.
+        de-duplicated v1 document): in one transaction that one is removed and ``doc``
+        written with its ``srvCreated``, so no crash leaves both.
         """
         try:
-            await self._store.upsert(collection, [doc], now_ms=self.clock())
             if replaces is not None and replaces != doc["identifier"]:
-                await self._store.delete(collection, replaces, permanent=True)
+                await self._store.replace_identifier(collection, doc, replaces, now_ms=self.clock())
+            else:
+                await self._store.upsert(collection, [doc], now_ms=self.clock())
         finally:
             self._on_write(collection)
         stored = await self.get(collection, str(doc["identifier"]))

@@ -22,7 +22,7 @@ from nightbridge.server.api_v3.documents import (
     validate_patch,
 )
 from nightbridge.server.api_v3.read import header_ms
-from nightbridge.server.api_v3.responses import V3Error, json_response
+from nightbridge.server.api_v3.responses import MSG_DATABASE, V3Error, json_response
 from nightbridge.server.api_v3.storage import storage_of
 
 
@@ -46,7 +46,13 @@ async def update(request: Request, collection: str, identifier: str) -> Response
     stored = await storage.get(collection, identifier)
     if stored is None:
         require(principal, collection, "create")
-        return await insert(storage, collection, doc, principal)
+        inserted = await insert(storage, collection, doc, principal)
+        if inserted is not None:
+            return inserted
+        # A concurrent request created it after we looked: this PUT replaces that one.
+        stored = await storage.get(collection, identifier)
+        if stored is None:
+            raise V3Error(500, MSG_DATABASE)
     check_unmodified_since(request, stored)
     written, headers = await replace(
         storage, collection, doc, stored, principal, deduplication=False

@@ -2,7 +2,9 @@
 
 v1 credentials, checked in this order: ``Authorization: Bearer <JWT>``; ``?token=`` (access token or
 JWT) or body ``token``; ``api-secret`` header, ``?secret=`` or body ``secret`` holding the hex SHA-1
-(any case) or SHA-512 of API_SECRET, or an access token (also as ``token=<access token>``). The
+(any case) or SHA-512 of API_SECRET, or an access token (also as ``token=<access token>``), or
+the hex SHA-1 of an access token (or a prefix of it of at least 16 digits: Nightscout's
+``accessTokenDigest`` match; nightscout-librelink-up sends ``api-secret: sha1(token)``). The
 plain secret is never accepted. Nothing valid → the default roles (``AUTH_DEFAULT_ROLES``), which
 are also added to every subject's roles. v3: only ``Authorization: Bearer <JWT>``.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -59,6 +62,7 @@ class AuthService:
         self._clock = clock
         self._roles: dict[str, tuple[str, ...]] = dict(BUILTIN_ROLES)
         self._subjects: dict[str, Subject] = {}  # token hex suffix -> subject
+        self._digests: dict[str, Subject] = {}  # sha1 hex of the access token -> subject
         self._loaded_at: float | None = None
         self._default = Principal(
             CredentialKind.NONE, self._permissions(default_roles), default_roles
@@ -77,13 +81,16 @@ class AuthService:
         """Re-read roles and subjects from the directory."""
         roles = dict(BUILTIN_ROLES)
         subjects: dict[str, Subject] = {}
+        digests: dict[str, Subject] = {}
         if self.directory is not None:
             for role in await self.directory.list_roles():
                 roles[role.name] = role.permissions
             if self._sha1 is not None:
                 for subject in await self.directory.list_subjects():
-                    subjects[access_token(self._sha1, subject).rsplit("-", 1)[1]] = subject
-        self._roles, self._subjects = roles, subjects
+                    token = access_token(self._sha1, subject)
+                    subjects[token.rsplit("-", 1)[1]] = subject
+                    digests[hashlib.sha1(token.encode()).hexdigest()] = subject
+        self._roles, self._subjects, self._digests = roles, subjects, digests
         self._loaded_at = self._clock()
         self._default = Principal(
             CredentialKind.NONE, self._permissions(self.default_roles), self.default_roles
@@ -113,9 +120,23 @@ class AuthService:
             v, self._sha512.encode()
         )
 
+    def _by_digest(self, value: str) -> Subject | None:
+        """The subject whose token's SHA-1 hex is ``value`` or starts with it (≥ 16 digits)."""
+        digest = value.strip().lower()
+        if not 16 <= len(digest) <= 40 or not _HEX.fullmatch(digest):
+            return None
+        found = self._digests.get(digest)
+        if found is not None or len(digest) == 40:
+            return found
+        return next((s for d, s in self._digests.items() if d.startswith(digest)), None)
+
     def _subject_principal(self, token: str, kind: CredentialKind) -> Principal | None:
+        """The subject of an access token: its 16-hex suffix, else its SHA-1 (as Nightscout's
+        ``findSubject``, wherever a token is accepted)."""
         suffix = token_suffix(token)
         subject = self._subjects.get(suffix) if suffix else None
+        if subject is None:
+            subject = self._by_digest(token)
         if subject is None:
             return None
         roles = tuple(dict.fromkeys((*subject.roles, *self.default_roles)))
@@ -214,6 +235,9 @@ class AuthService:
             raise unauthorized()
         self.delays.clear(address)
         return principal, self.jwt.issue(principal.access_token)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def _text(value: Any) -> str | None:
