@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
 
 from nightbridge.errors import ConfigError, RetriableError
 from nightbridge.store import Store
@@ -32,12 +31,17 @@ async def test_reopen_is_idempotent_and_keeps_data(db_url: str) -> None:
 
 
 async def test_migrated_schema_matches_tables(store: Store) -> None:
-    def columns(sync_conn: object) -> dict[str, set[str]]:
-        inspector = inspect(sync_conn)
-        return {t: {c["name"] for c in inspector.get_columns(t)} for t in metadata.tables}
-
+    if store.dialect == "postgresql":
+        sql = (
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = $1"
+        )
+    else:
+        sql = "SELECT name FROM pragma_table_info(?)"
+    found: dict[str, set[str]] = {}
     async with store._read() as conn:
-        found = await conn.run_sync(columns)
+        for table in metadata.tables:
+            found[table] = {row[0] for row in (await conn.exec_driver_sql(sql, (table,))).all()}
     assert found == {name: set(t.columns.keys()) for name, t in metadata.tables.items()}
 
 
@@ -56,12 +60,16 @@ async def test_unreachable_postgres_is_retriable() -> None:
 
 def test_url_forms(tmp_path: Path) -> None:
     plain = normalise_url(str(tmp_path / "a.db"))
-    assert plain.drivername == "sqlite+aiosqlite" and plain.database == str(tmp_path / "a.db")
+    assert plain.get_backend_name() == "sqlite" and plain.database == str(tmp_path / "a.db")
     assert normalise_url("sqlite:////x/y.db").database == "/x/y.db"
-    assert normalise_url("sqlite+aiosqlite:////x/y.db").drivername == "sqlite+aiosqlite"
+    assert normalise_url("sqlite:///rel/y.db?mode=rwc").database == "rel/y.db"
+    aio = normalise_url("sqlite+aiosqlite:////x/a%20b.db")
+    assert aio.get_backend_name() == "sqlite" and aio.database == "/x/a b.db"
     for url in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"):
-        assert normalise_url(url).drivername == "postgresql+asyncpg"
-    for bad in ("", "mysql://u@h/db", "sqlite://", "sqlite:///:memory:"):
+        pg = normalise_url(url)
+        assert pg.drivername == "postgresql+asyncpg" and pg.get_backend_name() == "postgresql"
+    assert normalise_url("postgresql://u:pw@h/db").password == "pw"
+    for bad in ("", "mysql://u@h/db", "sqlite://", "sqlite:///:memory:", "no scheme://x"):
         with pytest.raises(ConfigError) as info:
             normalise_url(bad)
         assert info.value.variable == "NIGHTBRIDGE_DATABASE_URL"

@@ -3,36 +3,69 @@
 Everything is *built* first (settings errors surface as ``ConfigError`` before any network call),
 then the store is opened (local), then the caller opens outputs / checks sources as it needs.
 Closing happens in reverse order whatever happened.
+
+An HTTP client is created only for a source or output that takes one (the simulator and the
+store and files outputs do not), and httpx is imported only then: an idle simulator-to-store
+``forever`` keeps about 20 MB less resident.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-import httpx
+from typing import TYPE_CHECKING, cast
 
 from nightbridge import __version__
 from nightbridge.errors import ConfigError
 from nightbridge.outputs import build_output
 from nightbridge.outputs.base import Output
-from nightbridge.settings import Settings, SourceConfig, StoreOutputConfig
-from nightbridge.sources import build_source
+from nightbridge.settings import (
+    NightscoutOutputConfig,
+    OutputConfig,
+    Settings,
+    SourceConfig,
+    StoreOutputConfig,
+)
+from nightbridge.sources import SOURCES, build_source, load_object
 from nightbridge.sources.base import Source
 
 if TYPE_CHECKING:  # imported lazily at run time: capture needs no database code
+    import httpx
+
     from nightbridge.store import Store
 
 #: Per request: connect/read/write/pool seconds. Vendors answer within seconds when healthy.
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+TIMEOUT_S, CONNECT_TIMEOUT_S = 30.0, 10.0
 HEADERS = {"User-Agent": f"nightbridge/{__version__}"}
+#: Passed as ``client`` to a source or output that takes none (build_source and build_output
+#: use the client only for the kinds that do).
+NO_CLIENT = cast("httpx.AsyncClient", None)
 
 
 def new_client() -> httpx.AsyncClient:
     """The HTTP client of one account (own cookies and connections) or of the outputs."""
-    return httpx.AsyncClient(timeout=TIMEOUT, headers=HEADERS)
+    import httpx
+
+    timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    return httpx.AsyncClient(timeout=timeout, headers=HEADERS)
+
+
+def source_takes_client(config: SourceConfig) -> bool:
+    """True when the source of ``config`` talks HTTP (its ``from_settings`` has ``client``).
+
+    An unknown kind is False here: ``build_source`` reports it as a ConfigError.
+    """
+    if config.kind not in SOURCES:
+        return False
+    factory = load_object(SOURCES[config.kind][0]).from_settings
+    return "client" in inspect.signature(factory).parameters
+
+
+def output_takes_client(config: OutputConfig) -> bool:
+    """True for the outputs that talk HTTP (the Nightscout ones)."""
+    return isinstance(config, NightscoutOutputConfig)
 
 
 def require_sources(settings: Settings) -> list[SourceConfig]:
@@ -76,8 +109,10 @@ async def runtime(
     async with AsyncExitStack() as stack:
         sources: list[Source] = []
         for config in configs:
-            client = new_client()
-            stack.push_async_callback(client.aclose)
+            client = NO_CLIENT
+            if source_takes_client(config):
+                client = new_client()
+                stack.push_async_callback(client.aclose)
             source = build_source(config, client=client)
             stack.push_async_callback(source.aclose)
             sources.append(source)
@@ -89,8 +124,10 @@ async def runtime(
             stack.push_async_callback(store.close)
         outputs: list[Output] = []
         if with_outputs:
-            client = new_client()
-            stack.push_async_callback(client.aclose)
+            client = NO_CLIENT
+            if any(output_takes_client(c) for c in settings.outputs):
+                client = new_client()
+                stack.push_async_callback(client.aclose)
             for out_config in settings.outputs:
                 output = build_output(out_config, client=client, store=store)
                 stack.push_async_callback(output.aclose)

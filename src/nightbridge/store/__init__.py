@@ -3,7 +3,12 @@
 ``await Store.open(url)`` connects to SQLite (a file; the default) or PostgreSQL (by URL), applies
 the schema migrations, and returns a store with the document API (``upsert``, ``find`` ...),
 the v1 write semantics (``upsert_natural``), engine state (cursors, pending batches, connector
-status) and the server's roles and subjects. Same code on both databases.
+status) and the server's roles and subjects. Same API on both databases.
+
+Importing this package does not import SQLAlchemy: on SQLite the connector path (open,
+``upsert``, ``newest_date``, the engine state) is plain SQL on ``sqlite3``; SQLAlchemy Core is
+imported on the first query that needs it (``find``, ``count``, v1 writes ...) and for
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ from __future__ import annotations
 from typing import Self
 
 from nightbridge.store.auth import AuthMixin, Role, Subject
-from nightbridge.store.db import create_engine, normalise_url
+from nightbridge.store.db import normalise_url
+from nightbridge.store.docquery import DocQuery, Filter
 from nightbridge.store.documents import UpsertResult
 from nightbridge.store.migrations import migrate
 from nightbridge.store.natural import NaturalMixin
-from nightbridge.store.queries import DocQuery, Filter
 from nightbridge.store.state import ConnectorStatus, PendingBatch, StateMixin
 
 
@@ -29,13 +34,10 @@ class Store(NaturalMixin, StateMixin, AuthMixin):
         Raises ConfigError for an unusable URL, RetriableError when the database cannot be
         reached or migrated.
         """
-        sa_url = normalise_url(url)
-        dialect = sa_url.get_backend_name()
-        secrets = (sa_url.password,) if sa_url.password else ()
-        store = cls(create_engine(sa_url), dialect, secrets)
+        store = cls(normalise_url(url))
         try:
             async with store._write() as conn:
-                await migrate(conn, dialect)
+                await migrate(conn, store.dialect)
         except BaseException:
             await store.close()
             raise

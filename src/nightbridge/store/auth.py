@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from nightbridge.errors import RetriableError
 from nightbridge.model.time import now_ms
 from nightbridge.store.db import Database
-from nightbridge.store.tables import roles, subjects
+
+_ROLE_COLUMNS = "name, permissions, notes, created_ms"
+_SUBJECT_COLUMNS = "id, name, roles, access_token, notes, created_ms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +44,13 @@ class Subject:
 
 
 def _role(row: Any) -> Role:
-    return Role(row.name, tuple(orjson.loads(row.permissions)), row.notes, row.created_ms)
+    name, permissions, notes, created_ms = row
+    return Role(name, tuple(orjson.loads(permissions)), notes, created_ms)
 
 
 def _subject(row: Any) -> Subject:
-    return Subject(
-        row.id,
-        row.name,
-        tuple(orjson.loads(row.roles)),
-        row.access_token,
-        row.notes,
-        row.created_ms,
-    )
+    ident, name, roles, access_token, notes, created_ms = row
+    return Subject(ident, name, tuple(orjson.loads(roles)), access_token, notes, created_ms)
 
 
 def _json_list(values: tuple[str, ...] | list[str]) -> str:
@@ -63,32 +58,38 @@ def _json_list(values: tuple[str, ...] | list[str]) -> str:
 
 
 class AuthMixin(Database):
-    """Role and subject operations of ``Store``."""
+    """Role and subject operations of ``Store`` (plain SQL, both databases)."""
+
+    async def _auth_rows(self, sql: str, *values: Any) -> list[Any]:
+        async with self._read() as conn:
+            return list((await conn.exec_driver_sql(self._sql(sql), values)).all())
+
+    async def _auth_write(self, sql: str, *values: Any) -> int:
+        """Run one write statement; the number of rows it changed."""
+        async with self._write() as conn:
+            result = await conn.exec_driver_sql(self._sql(sql), values)
+        return int(result.rowcount)
 
     async def list_roles(self) -> list[Role]:
         """Every role, by name."""
-        async with self._read() as conn:
-            rows = (await conn.execute(select(roles).order_by(roles.c.name))).all()
+        rows = await self._auth_rows(f"SELECT {_ROLE_COLUMNS} FROM roles ORDER BY name")
         return [_role(r) for r in rows]
 
     async def get_role(self, name: str) -> Role | None:
         """The role called ``name``, or None."""
-        async with self._read() as conn:
-            row = (await conn.execute(select(roles).where(roles.c.name == name))).first()
-        return None if row is None else _role(row)
+        rows = await self._auth_rows(f"SELECT {_ROLE_COLUMNS} FROM roles WHERE name = ?", name)
+        return _role(rows[0]) if rows else None
 
     async def create_role(
         self, name: str, permissions: tuple[str, ...] | list[str], notes: str = ""
     ) -> Role:
         """Create a role; ValueError if the name exists."""
         role = Role(name, tuple(permissions), notes, now_ms())
-        stmt = insert(roles).values(
-            name=name,
-            permissions=_json_list(role.permissions),
-            notes=notes,
-            created_ms=role.created_ms,
+        await self._insert_unique(
+            f"INSERT INTO roles ({_ROLE_COLUMNS}) VALUES (?, ?, ?, ?)",
+            (name, _json_list(role.permissions), notes, role.created_ms),
+            f"role {name!r} exists",
         )
-        await self._insert_unique(stmt, f"role {name!r} exists")
         return role
 
     async def update_role(
@@ -105,35 +106,34 @@ class AuthMixin(Database):
         if notes is not None:
             values["notes"] = notes
         if values:
-            async with self._write() as conn:
-                await conn.execute(update(roles).where(roles.c.name == name).values(**values))
+            assignments = ", ".join(f"{column} = ?" for column in values)
+            await self._auth_write(
+                f"UPDATE roles SET {assignments} WHERE name = ?", *values.values(), name
+            )
         return await self.get_role(name)
 
     async def delete_role(self, name: str) -> bool:
         """Remove a role; False if there was none."""
-        async with self._write() as conn:
-            result = await conn.execute(delete(roles).where(roles.c.name == name))
-        return bool(result.rowcount)
+        return bool(await self._auth_write("DELETE FROM roles WHERE name = ?", name))
 
     async def list_subjects(self) -> list[Subject]:
         """Every subject, by name."""
-        stmt = select(subjects).order_by(subjects.c.name, subjects.c.id)
-        async with self._read() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self._auth_rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects ORDER BY name, id")
         return [_subject(r) for r in rows]
 
     async def get_subject(self, subject_id: str) -> Subject | None:
         """The subject with ``subject_id``, or None."""
-        async with self._read() as conn:
-            row = (await conn.execute(select(subjects).where(subjects.c.id == subject_id))).first()
-        return None if row is None else _subject(row)
+        rows = await self._auth_rows(
+            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE id = ?", subject_id
+        )
+        return _subject(rows[0]) if rows else None
 
     async def subject_by_token(self, token: str) -> Subject | None:
         """The subject whose access token is exactly ``token``, or None."""
-        stmt = select(subjects).where(subjects.c.access_token == token)
-        async with self._read() as conn:
-            row = (await conn.execute(stmt)).first()
-        return None if row is None else _subject(row)
+        rows = await self._auth_rows(
+            f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE access_token = ?", token
+        )
+        return _subject(rows[0]) if rows else None
 
     async def create_subject(
         self,
@@ -151,15 +151,11 @@ class AuthMixin(Database):
         """
         ident = subject_id or str(uuid.uuid4())
         subject = Subject(ident, name, tuple(roles_), access_token, notes, now_ms())
-        stmt = insert(subjects).values(
-            id=subject.id,
-            name=name,
-            roles=_json_list(subject.roles),
-            access_token=access_token,
-            notes=notes,
-            created_ms=subject.created_ms,
+        await self._insert_unique(
+            f"INSERT INTO subjects ({_SUBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (ident, name, _json_list(subject.roles), access_token, notes, subject.created_ms),
+            "access token already in use",
         )
-        await self._insert_unique(stmt, "access token already in use")
         return subject
 
     async def update_subject(
@@ -179,23 +175,20 @@ class AuthMixin(Database):
         if notes is not None:
             values["notes"] = notes
         if values:
-            async with self._write() as conn:
-                await conn.execute(
-                    update(subjects).where(subjects.c.id == subject_id).values(**values)
-                )
+            assignments = ", ".join(f"{column} = ?" for column in values)
+            await self._auth_write(
+                f"UPDATE subjects SET {assignments} WHERE id = ?", *values.values(), subject_id
+            )
         return await self.get_subject(subject_id)
 
     async def delete_subject(self, subject_id: str) -> bool:
         """Remove a subject; False if there was none."""
-        async with self._write() as conn:
-            result = await conn.execute(delete(subjects).where(subjects.c.id == subject_id))
-        return bool(result.rowcount)
+        return bool(await self._auth_write("DELETE FROM subjects WHERE id = ?", subject_id))
 
-    async def _insert_unique(self, stmt: Any, conflict: str) -> None:
+    async def _insert_unique(self, sql: str, values: tuple[Any, ...], conflict: str) -> None:
         try:
-            async with self._write() as conn:
-                await conn.execute(stmt)
+            await self._auth_write(sql, *values)
         except RetriableError as exc:
-            if isinstance(exc.__cause__, IntegrityError):
+            if isinstance(exc.__cause__, self._integrity_errors):
                 raise ValueError(conflict) from None
             raise

@@ -10,12 +10,12 @@ A conflicting row is replaced only when its digest differs or it was soft-delete
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from nightbridge.store.codec import ROW_COLUMNS, Row
+from nightbridge.store.db import Connection
 
 _PG_ARRAY_TYPES = {
     "date": "bigint[]",
@@ -46,7 +46,7 @@ def upsert_sql(dialect: str) -> str:
     return f"INSERT INTO documents ({columns}) VALUES ({marks}) {conflict}"
 
 
-async def write_rows(conn: AsyncConnection, dialect: str, rows: list[Row]) -> None:
+async def write_rows(conn: Connection, dialect: str, rows: list[Row]) -> None:
     """Upsert ``rows`` (tuples in ``ROW_COLUMNS`` order) inside the caller's transaction."""
     if not rows:
         return
@@ -63,8 +63,9 @@ _SQLITE_MARK = "SELECT (SELECT max(id) FROM documents), total_changes()"
 _SQLITE_NEW = "SELECT count(*), total_changes() FROM documents WHERE id > ?"
 
 
-async def upsert_counted(conn: AsyncConnection, rows: list[Row]) -> tuple[int, int]:
-    """SQLite: upsert ``rows`` with no look-up first; return ``(created, changed)``.
+def upsert_counted(conn: sqlite3.Connection, rows: list[Row]) -> tuple[int, int]:
+    """SQLite: upsert ``rows`` with no look-up first, inside the caller's transaction (all
+    three statements on the writer thread at once); return ``(created, changed)``.
 
     ``changed`` counts rows inserted or replaced (SQLite's ``total_changes()`` difference: a
     conflicting row whose digest is equal and which is valid is not touched, so not counted);
@@ -74,9 +75,9 @@ async def upsert_counted(conn: AsyncConnection, rows: list[Row]) -> tuple[int, i
     """
     if not rows:
         return 0, 0
-    top, changes_before = _pair((await conn.exec_driver_sql(_SQLITE_MARK)).one())
-    await conn.exec_driver_sql(upsert_sql("sqlite"), rows)
-    created, changes_after = _pair((await conn.exec_driver_sql(_SQLITE_NEW, (top,))).one())
+    top, changes_before = _pair(conn.execute(_SQLITE_MARK).fetchone())
+    conn.executemany(upsert_sql("sqlite"), rows)
+    created, changes_after = _pair(conn.execute(_SQLITE_NEW, (top,)).fetchone())
     return created, changes_after - changes_before
 
 

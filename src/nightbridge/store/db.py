@@ -1,156 +1,161 @@
-"""Connecting: database URLs, the engine per dialect, transactions and error mapping.
+"""Connecting: database URLs, the connections per dialect, transactions and error mapping.
 
 Accepted URLs (``NIGHTBRIDGE_DATABASE_URL``):
 
-- a plain file path, ``sqlite:///abs/path.db`` or ``sqlite+aiosqlite:///...`` -> SQLite
-  (aiosqlite) in WAL mode, ``synchronous=NORMAL``, a 10 s busy timeout, and a ``REGEXP``
-  function (Python ``re.search``) on every connection;
+- a plain file path, ``sqlite:///abs/path.db`` or ``sqlite+aiosqlite:///...`` -> SQLite through
+  the ``sqlite3`` module (``store.sqlite``: WAL, ``synchronous=NORMAL``, 10 s busy timeout,
+  ``REGEXP``; writes on one thread with ``BEGIN IMMEDIATE``);
 - ``postgresql://``, ``postgres://``, ``postgresql+asyncpg://`` or ``postgresql+psycopg://``
-  -> PostgreSQL through asyncpg. The libpq ``options`` query parameter is understood for
-  ``-c name=value`` settings, e.g. ``?options=-csearch_path%3Dmyschema``.
+  -> PostgreSQL through SQLAlchemy and asyncpg (``store.postgres``).
 
-Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so that a read-then-write never
-fails on a lock upgrade when two tasks write at once. Every database failure surfaces as
-``RetriableError`` with the URL's password redacted.
+SQLAlchemy is imported only for PostgreSQL or for statements built with it: a SQLite store
+used by the connectors runs plain SQL (``dialect_sql`` adapts its ``?`` placeholders to
+PostgreSQL's ``$n``). Every database failure surfaces as ``RetriableError`` with the URL's
+password redacted.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote
 
 from nightbridge.errors import ConfigError, RetriableError, redact
+from nightbridge.store.sqlite import SqliteFile
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 _URL_VARIABLE = "NIGHTBRIDGE_DATABASE_URL"
 _PG_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg")
+_SQLITE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite")
+_URL = re.compile(r"^([\w+]+)://(.*)$", re.DOTALL)
 
 
-def normalise_url(url: str) -> URL:
-    """The SQLAlchemy async URL for ``url``; ConfigError names the variable when unusable."""
+@dataclass(frozen=True, slots=True)
+class DatabaseURL:
+    """A usable database URL: SQLite (``database`` is the file path) or PostgreSQL (``pg``
+    is the SQLAlchemy URL). ``drivername``/``database``/``password``/``get_backend_name``
+    read as on a SQLAlchemy URL."""
+
+    drivername: str
+    database: str | None
+    password: str | None = None
+    pg: Any = None
+
+    def get_backend_name(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return "postgresql" if self.pg is not None else "sqlite"
+
+
+def normalise_url(url: str) -> DatabaseURL:
+    """The database of ``url``; ConfigError names the variable when unusable."""
     text = url.strip()
     if not text:
         raise ConfigError("database URL is empty", variable=_URL_VARIABLE)
     if "://" not in text:
-        return URL.create("sqlite+aiosqlite", database=str(Path(text).expanduser().resolve()))
-    try:
-        parsed = make_url(text)
-    except ArgumentError:
-        raise ConfigError("database URL is not a URL", variable=_URL_VARIABLE) from None
-    if parsed.drivername in ("sqlite", "sqlite+aiosqlite"):
-        if not parsed.database or parsed.database == ":memory:":
+        return DatabaseURL("sqlite", str(Path(text).expanduser().resolve()))
+    match = _URL.match(text)
+    if match is None:
+        raise ConfigError("database URL is not a URL", variable=_URL_VARIABLE)
+    scheme, rest = match.groups()
+    if scheme in _SQLITE_SCHEMES:
+        # As SQLAlchemy reads it: [host]/database[?query]; the query is not used.
+        database = unquote(rest.partition("/")[2].partition("?")[0])
+        if not database or database == ":memory:":
             raise ConfigError("SQLite needs a file path, not memory", variable=_URL_VARIABLE)
-        return parsed.set(drivername="sqlite+aiosqlite")
-    if parsed.drivername in _PG_SCHEMES:
-        return parsed.set(drivername="postgresql+asyncpg")
+        return DatabaseURL("sqlite", database)
+    if scheme in _PG_SCHEMES:
+        from nightbridge.store.postgres import parse
+
+        parsed = parse(text)
+        if parsed is None:
+            raise ConfigError("database URL is not a URL", variable=_URL_VARIABLE)
+        return DatabaseURL(parsed.drivername, parsed.database, parsed.password, parsed)
     raise ConfigError(
-        f"unsupported database scheme {parsed.drivername!r} (sqlite or postgresql)",
+        f"unsupported database scheme {scheme!r} (sqlite or postgresql)",
         variable=_URL_VARIABLE,
     )
 
 
-def create_engine(url: URL) -> AsyncEngine:
-    """An async engine for a normalised URL, with the per-dialect connection set-up."""
-    if url.get_backend_name() == "sqlite":
-        assert url.database is not None
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
-        return engine
-    settings = _pg_server_settings(url.query.get("options"))
-    url = url.difference_update_query(["options"])
-    return create_async_engine(
-        url,
-        json_deserializer=orjson.loads,
-        connect_args={"server_settings": settings} if settings else {},
-        pool_size=5,
-        max_overflow=10,
-    )
+@cache
+def dialect_sql(sql: str, dialect: str) -> str:
+    """``sql`` written with ``?`` placeholders, in ``dialect``'s style (``$1``, ``$2`` ... on
+    PostgreSQL). The SQL must have no ``?`` other than placeholders."""
+    if dialect != "postgresql":
+        return sql
+    parts = sql.split("?")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
 
 
-def _pg_server_settings(options: str | tuple[str, ...] | None) -> dict[str, str]:
-    """``-c name=value`` pairs of a libpq ``options`` string as asyncpg server settings."""
-    if options is None:
-        return {}
-    text = options if isinstance(options, str) else " ".join(options)
-    pairs = re.findall(r"-c\s*([A-Za-z_.]+)=(\S+)", text)
-    return dict(pairs)
+class Connection(Protocol):
+    """A connection in a transaction: plain SQL and SQLAlchemy Core statements."""
 
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let the "begin" hook below issue BEGIN itself (SQLAlchemy's documented recipe).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # Only a new, empty file takes it (before WAL is set). Bigger pages make the random-order
-    # identifier index cheaper to grow: the bulk upsert costs ~20 % less than with 4 KiB.
-    cursor.execute("PRAGMA page_size=16384")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-    dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get("nb_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _regexp(pattern: str | None, value: object) -> bool | None:
-    """SQLite's ``value REGEXP pattern``: NULL for NULL, else ``re.search``."""
-    if pattern is None or value is None:
-        return None
-    return _compiled(pattern).search(str(value)) is not None
+    async def exec_driver_sql(self, sql: str, parameters: Any = ...) -> Any: ...
+    async def execute(self, stmt: Any) -> Any: ...
 
 
 class Database:
-    """An open engine with transaction helpers; the Store's mixins build on it."""
+    """An open database with transaction helpers; the Store's mixins build on it."""
 
-    def __init__(self, engine: AsyncEngine, dialect: str, secrets: tuple[str, ...]) -> None:
-        self._engine = engine
+    def __init__(self, url: DatabaseURL) -> None:
         #: "sqlite" or "postgresql".
-        self.dialect = dialect
-        self._secrets = secrets
+        self.dialect = url.get_backend_name()
+        self._secrets = (url.password,) if url.password else ()
         self._closed = False
+        self._file: SqliteFile | None = None
+        self._engine: AsyncEngine | None = None
+        self._errors: tuple[type[BaseException], ...]
+        self._integrity_errors: tuple[type[BaseException], ...]
+        if url.pg is None:
+            assert url.database is not None
+            self._file = SqliteFile(url.database)
+            self._errors = (sqlite3.Error, OSError)
+            self._integrity_errors = (sqlite3.IntegrityError,)
+        else:
+            from nightbridge.store import postgres
+
+            self._engine = postgres.create_engine(url.pg)
+            self._errors = postgres.ERRORS
+            self._integrity_errors = postgres.INTEGRITY_ERRORS
+
+    def _sql(self, sql: str) -> str:
+        """``sql`` with ``?`` placeholders for this database (``dialect_sql``)."""
+        return dialect_sql(sql, self.dialect)
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
+    async def _write(self) -> AsyncIterator[Connection]:
         """A write transaction (committed when the block ends, rolled back on error)."""
         async with self._connection(write=True) as conn:
             yield conn
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        """A read transaction."""
+    async def _read(self) -> AsyncIterator[Connection]:
+        """A read connection (on PostgreSQL a read transaction)."""
         async with self._connection(write=False) as conn:
             yield conn
 
     @asynccontextmanager
-    async def _connection(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+    async def _connection(self, *, write: bool) -> AsyncIterator[Connection]:
         if self._closed:
             raise RetriableError("the store is closed")
         try:
-            async with self._engine.connect() as conn:
-                if write:
-                    await conn.execution_options(nb_write=True)
-                async with conn.begin():
+            if self._file is not None:
+                async with self._file.transaction(write=write) as conn:
                     yield conn
-        except (SQLAlchemyError, OSError) as exc:
+            else:
+                from nightbridge.store.postgres import transaction
+
+                assert self._engine is not None
+                async with transaction(self._engine) as pg_conn:
+                    yield pg_conn
+        except self._errors as exc:
             raise RetriableError(self._describe(exc)) from exc
 
     def _describe(self, exc: BaseException) -> str:
@@ -169,4 +174,7 @@ class Database:
     async def close(self) -> None:
         """Close every connection; any later call raises RetriableError."""
         self._closed = True
-        await self._engine.dispose()
+        if self._file is not None:
+            await self._file.close()
+        if self._engine is not None:
+            await self._engine.dispose()

@@ -8,33 +8,17 @@ changed. Concurrent writers of the same identifier
 end with one row (the database's unique index decides); the counts of a call are exact on
 SQLite (writers are serialised) and may count a row created by a racing writer as created on
 PostgreSQL.
+
+``upsert``, ``newest_date``, ``last_modified`` and ``schema_version`` are plain SQL; the other
+statements are built in ``statements.py`` with SQLAlchemy Core, imported on first use.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-from sqlalchemy import (
-    ARRAY,
-    Select,
-    Text,
-    any_,
-    bindparam,
-    cast,
-    delete,
-    func,
-    select,
-    true,
-    update,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Row as SARow
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nightbridge.errors import RetriableError
 from nightbridge.model.time import now_ms as _now_ms
@@ -49,23 +33,17 @@ from nightbridge.store.codec import (
     natural_key,
     row_values,
 )
-from nightbridge.store.db import Database
-from nightbridge.store.queries import DocQuery, QueryCompiler, project
-from nightbridge.store.reader import SqliteReader
-from nightbridge.store.tables import documents, schema_versions
+from nightbridge.store.db import Connection, Database
+from nightbridge.store.docquery import DocQuery, project
+from nightbridge.store.sqlite import WriteConnection
 
 #: Identifiers per classification SELECT (well under SQLite's and asyncpg's parameter limits).
 _CHUNK = 1000
 #: On PostgreSQL the identifiers travel as one array parameter.
 _PG_CHUNK = 20000
 
-_DOC_COLUMNS = (
-    documents.c.doc,
-    documents.c.identifier,
-    documents.c.srv_created,
-    documents.c.srv_modified,
-    documents.c.is_valid,
-)
+#: ``is_valid`` true in plain SQL.
+_TRUE = {"sqlite": "1", "postgresql": "true"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +69,8 @@ class Existing:
     srv_created: int
 
 
-def doc_from_row(row: SARow[Any, Any, Any, Any, Any] | Any) -> dict[str, Any]:
-    """Decode a row selected with ``_DOC_COLUMNS``."""
+def doc_from_row(row: Any) -> dict[str, Any]:
+    """Decode a row selected with ``statements.DOC_COLUMNS``."""
     return decode(row[0], row[1], row[2], row[3], row[4])
 
 
@@ -129,45 +107,20 @@ class RawDoc(NamedTuple):
 class DocumentsMixin(Database):
     """Document operations of ``Store``."""
 
-    #: SQLite's read connections, opened on the first read (see ``_rows``).
-    _reader: SqliteReader | None = None
-
-    async def close(self) -> None:
-        """Close the read connections, then the engine (``Database.close``)."""
-        reader, self._reader = self._reader, None
-        self._closed = True
-        if reader is not None:
-            await asyncio.to_thread(reader.close)
-        await super().close()
-
-    @property
-    def _compiler(self) -> QueryCompiler:
-        return QueryCompiler(self.dialect)
-
-    async def _write_rows(self, conn: AsyncConnection, rows: list[Row]) -> None:
+    async def _write_rows(self, conn: Connection, rows: list[Row]) -> None:
         await write_rows(conn, self.dialect, rows)
 
     async def _existing(
-        self, conn: AsyncConnection, collection: str, identifiers: Iterable[str]
+        self, conn: Connection, collection: str, identifiers: Iterable[str]
     ) -> dict[str, Existing]:
+        from nightbridge.store import statements
+
         wanted = list(dict.fromkeys(identifiers))
         found: dict[str, Existing] = {}
-        cols = (
-            documents.c.identifier,
-            documents.c.digest,
-            documents.c.is_valid,
-            documents.c.srv_created,
-        )
         pg = self.dialect == "postgresql"
         size = _PG_CHUNK if pg else _CHUNK
         for start in range(0, len(wanted), size):
-            chunk = wanted[start : start + size]
-            match = (
-                documents.c.identifier == any_(bindparam("ids", chunk, type_=ARRAY(Text)))
-                if pg
-                else documents.c.identifier.in_(chunk)
-            )
-            stmt = select(*cols).where(documents.c.collection == collection, match)
+            stmt = statements.existing(collection, wanted[start : start + size], pg=pg)
             for ident, digest, valid, created in await conn.execute(stmt):
                 found[ident] = Existing(digest, bool(valid), created)
         return found
@@ -204,7 +157,8 @@ class DocumentsMixin(Database):
             return UpsertResult()
         if self.dialect == "sqlite":
             async with self._write() as conn:
-                created, changed = await upsert_counted(conn, prepared)
+                assert isinstance(conn, WriteConnection)
+                created, changed = await conn.run(lambda raw: upsert_counted(raw, prepared))
             return UpsertResult(created, changed - created, len(prepared) - changed)
         created = updated = unchanged = 0
         async with self._write() as conn:
@@ -231,17 +185,13 @@ class DocumentsMixin(Database):
         """Insert ``doc`` unless its ``identifier`` is stored (deleted ones too); True when
         inserted. One ``INSERT .. ON CONFLICT DO NOTHING``: of concurrent calls for one
         identifier, from any process, exactly one is True."""
+        from nightbridge.store import statements
+
         now = _now_ms() if now_ms is None else now_ms
         row = dict(zip(ROW_COLUMNS, _row(collection, doc, now, now), strict=True))
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(documents)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=["collection", "identifier"])
-            .returning(documents.c.id)
-        )
         async with self._write() as conn:
-            return (await conn.execute(stmt)).first() is not None
+            result = await conn.execute(statements.insert_new(self.dialect, row))
+            return result.first() is not None
 
     async def replace_identifier(
         self, collection: str, doc: dict[str, Any], old: str, *, now_ms: int | None = None
@@ -249,73 +199,64 @@ class DocumentsMixin(Database):
         """Store ``doc`` in place of the document ``old`` (another identifier), keeping old's
         ``srvCreated``: one transaction, so a crash leaves the old document or the new one,
         never both and never neither. A stored ``doc`` identifier is replaced as by upsert."""
+        from nightbridge.store import statements
+
         now = _now_ms() if now_ms is None else now_ms
-        where = (documents.c.collection == collection) & (documents.c.identifier == old)
         async with self._write() as conn:
-            gone = await conn.execute(
-                delete(documents).where(where).returning(documents.c.srv_created)
-            )
+            gone = await conn.execute(statements.remove_returning_created(collection, old))
             created = gone.scalar()
             row = _row(collection, doc, now if created is None else int(created), now)
             await self._write_rows(conn, [row])
 
     async def get(self, collection: str, identifier: str) -> dict[str, Any] | None:
         """The document with ``identifier`` (soft-deleted ones too, with ``isValid: false``)."""
-        stmt = select(*_DOC_COLUMNS).where(
-            documents.c.collection == collection, documents.c.identifier == identifier
-        )
-        rows = await self._rows(stmt.limit(1))
+        from nightbridge.store import statements
+
+        rows = await self._rows(statements.get(collection, identifier))
         return doc_from_row(rows[0]) if rows else None
 
-    async def _rows(self, stmt: Select[Any]) -> list[Any]:
-        """Every row of a SELECT. On SQLite through the store's ``SqliteReader`` (one thread
-        hop, no transaction), elsewhere in a read transaction."""
-        if self.dialect != "sqlite":
+    async def _rows(self, stmt: Any) -> list[Any]:
+        """Every row of a SQLAlchemy SELECT. On SQLite through the store's ``SqliteReader``
+        (inline or one thread hop, no transaction), elsewhere in a read transaction."""
+        if self._file is None:
             async with self._read() as conn:
                 return list((await conn.execute(stmt)).all())
         if self._closed:
             raise RetriableError("the store is closed")
-        reader = self._reader
-        if reader is None:
-            path = self._engine.url.database
-            assert path is not None
-            reader = self._reader = SqliteReader(path, self._engine.dialect)
         try:
-            return await reader.rows(stmt)
+            return await self._file.reader.rows(stmt)
         except sqlite3.Error as exc:
             raise RetriableError(self._describe(exc)) from exc
 
-    def _find_stmt(self, collection: str, query: DocQuery, *columns: Any) -> Select[Any]:
-        compiler = self._compiler
-        return (
-            select(*columns)
-            .where(compiler.where(collection, query))
-            .order_by(*compiler.order_by(query))
-            .offset(query.skip or None)
-            .limit(query.limit)
-        )
+    async def _sql_rows(self, sql: str, *values: Any) -> list[Any]:
+        """Every row of a plain SELECT (``?`` placeholders), read as ``_rows`` reads."""
+        async with self._read() as conn:
+            return list((await conn.exec_driver_sql(self._sql(sql), values)).all())
 
     async def find(self, collection: str, query: DocQuery | None = None) -> list[dict[str, Any]]:
         """Documents of ``collection`` matching ``query`` (see ``DocQuery``)."""
+        from nightbridge.store import statements
+
         query = query or DocQuery()
-        rows = await self._rows(self._find_stmt(collection, query, *_DOC_COLUMNS))
+        stmt = statements.find(self.dialect, collection, query, *statements.DOC_COLUMNS)
+        rows = await self._rows(stmt)
         return [project(doc_from_row(row), query.fields) for row in rows]
 
     async def find_raw(self, collection: str, query: DocQuery | None = None) -> list[RawDoc]:
         """``find`` without decoding: the matching documents as ``RawDoc`` (``fields`` of the
         query is ignored; the body is always whole; ``is_valid`` may be 0/1)."""
+        from nightbridge.store import statements
+
         query = query or DocQuery()
-        c = documents.c
-        body = c.doc if self.dialect == "sqlite" else cast(c.doc, Text)
-        columns = (body, c.identifier, c.srv_created, c.srv_modified, c.is_valid, c.date)
-        rows = await self._rows(self._find_stmt(collection, query, *columns))
+        columns = statements.find_raw_columns(self.dialect)
+        rows = await self._rows(statements.find(self.dialect, collection, query, *columns))
         return list(map(RawDoc._make, rows))
 
     async def count(self, collection: str, query: DocQuery | None = None) -> int:
         """Number of documents matching ``query``'s filters (sort/limit/skip ignored)."""
-        query = query or DocQuery()
-        stmt = select(func.count()).select_from(documents)
-        stmt = stmt.where(self._compiler.where(collection, query))
+        from nightbridge.store import statements
+
+        stmt = statements.count(self.dialect, collection, query or DocQuery())
         return int((await self._rows(stmt))[0][0])
 
     async def find_natural(
@@ -327,16 +268,13 @@ class DocumentsMixin(Database):
         sent no identifier are candidates. Valid documents win over deleted, then the most
         recently modified.
         """
+        from nightbridge.store import statements
+
         key = natural_key(collection, body_of(doc))
         if key is None:
             return None
-        stmt = select(*_DOC_COLUMNS).where(
-            documents.c.collection == collection, documents.c.natural_key == key
-        )
-        if assigned_only:
-            stmt = stmt.where(documents.c.assigned_identifier == true())
-        stmt = stmt.order_by(documents.c.is_valid.desc(), documents.c.srv_modified.desc())
-        rows = await self._rows(stmt.limit(1))
+        stmt = statements.find_natural(collection, key, assigned_only=assigned_only)
+        rows = await self._rows(stmt)
         return doc_from_row(rows[0]) if rows else None
 
     async def delete(
@@ -351,14 +289,13 @@ class DocumentsMixin(Database):
 
         Soft-deleting an already deleted document bumps ``srvModified`` again and is True.
         """
-        where = (documents.c.collection == collection) & (documents.c.identifier == identifier)
-        if permanent:
-            stmt: Any = delete(documents).where(where)
-        else:
-            now = _now_ms() if now_ms is None else now_ms
-            stmt = update(documents).where(where).values(is_valid=False, srv_modified=now)
+        from nightbridge.store import statements
+
+        soft_at = None if permanent else (_now_ms() if now_ms is None else now_ms)
         async with self._write() as conn:
-            result = await conn.execute(stmt)
+            result = await conn.execute(
+                statements.remove(collection, identifier, soft_at_ms=soft_at)
+            )
         return bool(result.rowcount)
 
     async def delete_matching(self, collection: str, query: DocQuery) -> int:
@@ -366,35 +303,34 @@ class DocumentsMixin(Database):
 
         ``include_invalid`` and ``modified_since`` apply; sort, limit and skip are ignored.
         """
-        stmt = delete(documents).where(self._compiler.where(collection, query))
+        from nightbridge.store import statements
+
         async with self._write() as conn:
-            result = await conn.execute(stmt)
+            result = await conn.execute(statements.remove_matching(self.dialect, collection, query))
         return int(result.rowcount)
 
     async def newest_date(self, collection: str, device: str | None = None) -> int | None:
         """Largest numeric ``date`` (epoch ms) of valid documents (of ``device`` if given)."""
         # ORDER BY .. LIMIT 1 walks the (collection, date) index backwards and stops at the
         # first match; MAX() with the extra conditions would scan the whole collection.
-        stmt = select(documents.c.date).where(
-            documents.c.collection == collection,
-            documents.c.is_valid == true(),
-            documents.c.date.is_not(None),
+        sql = (
+            f"SELECT date FROM documents WHERE collection = ? AND is_valid = {_TRUE[self.dialect]}"
+            " AND date IS NOT NULL"
         )
+        values: tuple[str, ...] = (collection,)
         if device is not None:
-            stmt = stmt.where(documents.c.device == device)
-        rows = await self._rows(stmt.order_by(documents.c.date.desc()).limit(1))
+            sql += " AND device = ?"
+            values += (device,)
+        rows = await self._sql_rows(sql + " ORDER BY date DESC LIMIT 1", *values)
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def last_modified(self, collection: str) -> int | None:
         """Largest ``srvModified`` (epoch ms) in ``collection``, deleted documents included."""
-        stmt = select(func.max(documents.c.srv_modified)).where(
-            documents.c.collection == collection
-        )
-        rows = await self._rows(stmt)
+        sql = "SELECT max(srv_modified) FROM documents WHERE collection = ?"
+        rows = await self._sql_rows(sql, collection)
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def schema_version(self) -> int:
         """The applied schema version (0 for an empty database)."""
-        async with self._read() as conn:
-            value = (await conn.execute(select(func.max(schema_versions.c.version)))).scalar()
-        return int(value or 0)
+        rows = await self._sql_rows("SELECT max(version) FROM nb_schema_versions")
+        return int(rows[0][0] or 0)

@@ -22,14 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from nightbridge.identity.keys import calculate_identifier
 from nightbridge.model.time import now_ms as _now_ms
 from nightbridge.store.codec import body_of, decode, encode_body, natural_key, row_values
+from nightbridge.store.db import Connection
 from nightbridge.store.documents import DocumentsMixin, UpsertResult
-from nightbridge.store.tables import documents
 
 _KEYED = frozenset({"entries", "treatments"})
 _CHUNK = 500
@@ -65,28 +62,17 @@ class NaturalMixin(DocumentsMixin):
     """``upsert_natural`` of ``Store``."""
 
     async def _load(
-        self, conn: AsyncConnection, collection: str, idents: list[str], keys: list[str]
+        self, conn: Connection, collection: str, idents: list[str], keys: list[str]
     ) -> tuple[dict[str, _Stored], dict[str, str]]:
+        from nightbridge.store.statements import natural_load
+
         by_ident: dict[str, _Stored] = {}
         by_key: dict[str, str] = {}
-        c = documents.c
-        cols = (c.identifier, c.doc, c.digest, c.is_valid, c.srv_created, c.srv_modified)
         size = max(len(idents), len(keys))
         for start in range(0, size, _CHUNK):
-            stmt = (
-                select(*cols, c.assigned_identifier, c.natural_key)
-                .where(c.collection == collection)
-                .where(
-                    or_(
-                        c.identifier.in_(idents[start : start + _CHUNK]),
-                        c.natural_key.in_(keys[start : start + _CHUNK]),
-                    )
-                )
-                .order_by(c.is_valid.asc(), c.srv_modified.asc())
-            )
-            for ident, doc, digest, valid, created, modified, assigned, key in await conn.execute(
-                stmt
-            ):
+            chunk = (idents[start : start + _CHUNK], keys[start : start + _CHUNK])
+            rows = await conn.execute(natural_load(collection, *chunk))
+            for ident, doc, digest, valid, created, modified, assigned, key in rows:
                 body = decode(doc, ident, created, modified, True)
                 by_ident[ident] = _Stored(
                     body_of(body), digest, bool(valid), created, modified, bool(assigned)

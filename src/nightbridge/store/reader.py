@@ -1,10 +1,10 @@
-"""SQLite reads without aiosqlite: short queries inline, long ones in a thread.
+"""SQLite reads: short queries inline on the event loop, long ones in a thread.
 
-A SQLAlchemy async transaction over aiosqlite costs about six hops to aiosqlite's thread per
-query (checkout, BEGIN, execute, fetch, COMMIT, reset): ~1 ms even for ``SELECT 1``, and with
-many clients the event loop waits on the GIL behind those threads. A GET of 288 entries
-answered that way cannot exceed a few hundred per second. ``SqliteReader`` reads with plain
-``sqlite3`` connections (``query_only``; WAL, so readers never block the writer):
+Why not a thread hop per query: a SQLAlchemy async transaction over aiosqlite cost about six
+hops to aiosqlite's thread per query (checkout, BEGIN, execute, fetch, COMMIT, reset): ~1 ms
+even for ``SELECT 1``, and with many clients the event loop waited on the GIL behind those
+threads. ``SqliteReader`` reads with plain ``sqlite3`` connections (``query_only``; WAL, so
+readers never block the writer):
 
 - every query first runs **inline** on the event loop's own connection, under a budget of
   ``INLINE_BUDGET_S`` (SQLite's progress handler interrupts it when the budget is spent) and
@@ -14,10 +14,10 @@ answered that way cannot exceed a few hundred per second. ``SqliteReader`` reads
   small thread pool (one connection per thread, 10 s busy timeout), so a slow query blocks
   the event loop for at most the budget.
 
-Statements are still built and compiled by SQLAlchemy (queries.py): compiled once per shape
-(SQLAlchemy's cache key) and re-run with the new parameter values. Each SELECT runs outside an
-explicit transaction and so sees one consistent snapshot, the newest commit when it starts: a
-client reads its own completed writes.
+Statements are plain SQL (``rows_sql``) or built with SQLAlchemy (queries.py) and compiled by
+``compiled.SqliteCompiler``, once per shape. Each SELECT runs outside an explicit transaction
+and so sees one consistent snapshot, the newest commit when it starts: a client reads its own
+completed writes.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Dialect, Select
+from nightbridge.store.sqlite import regexp
 
-from nightbridge.store.db import _regexp
+if TYPE_CHECKING:
+    from nightbridge.store.compiled import SqliteCompiler
 
 #: Worker threads (and connections) for the queries that leave the event loop.
 THREADS = 2
@@ -40,20 +41,20 @@ THREADS = 2
 INLINE_BUDGET_S = 0.003
 #: SQLite virtual machine steps between two looks at the clock.
 _PROGRESS_STEPS = 2000
-_COMPILED_MAX = 256
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqliteReader:
     """Read connections to the SQLite file at ``path``; ``close()`` when done."""
 
-    def __init__(self, path: str, dialect: Dialect, threads: int = THREADS) -> None:
+    def __init__(
+        self, path: str, compiler: Callable[[], SqliteCompiler], threads: int = THREADS
+    ) -> None:
         self._path = path
-        self._dialect = dialect
+        self._compiler = compiler
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
-        self._compiled: OrderedDict[Any, Any] = OrderedDict()
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nightbridge-read")
         self._closed = False
         self._inline_conn: sqlite3.Connection | None = None
@@ -64,7 +65,7 @@ class SqliteReader:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA query_only=1")
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        conn.create_function("regexp", 2, _regexp, deterministic=True)
+        conn.create_function("regexp", 2, regexp, deterministic=True)
         with self._lock:
             self._connections.append(conn)
         return conn
@@ -81,7 +82,7 @@ class SqliteReader:
             return 1
         return 0
 
-    def _inline(self, sql: str, values: list[Any]) -> list[Any] | None:
+    def _inline(self, sql: str, values: Sequence[Any]) -> list[Any] | None:
         """The rows, or None when the query ran out of budget or met a busy database."""
         conn = self._inline_conn
         if conn is None:
@@ -96,49 +97,21 @@ class SqliteReader:
                 return None
             raise
 
-    def sql(self, stmt: Select[Any]) -> tuple[str, list[Any]]:
-        """The SQL text and positional parameters of ``stmt`` (compiled once per shape).
-
-        This is what SQLAlchemy's own execution does with its compiled cache (cache key,
-        parameters extracted from the new statement, ``IN`` lists expanded, bind
-        processors applied); it uses SQLAlchemy 2's compiler internals for that.
-        """
-        key = stmt._generate_cache_key()
-        compiled: Any
-        extracted = None
-        if key is None:  # an uncacheable construct: compile this one statement
-            compiled = stmt.compile(dialect=self._dialect)
-        else:
-            compiled = self._compiled.get(key.key)
-            if compiled is None:
-                compiled = stmt.compile(dialect=self._dialect, cache_key=key)
-                self._compiled[key.key] = compiled
-                if len(self._compiled) > _COMPILED_MAX:
-                    self._compiled.popitem(last=False)
-            extracted = key.bindparams
-        params = compiled.construct_params(extracted_parameters=extracted, _no_postcompile=True)
-        sql, names, processors = compiled.string, compiled.positiontup, compiled._bind_processors
-        if compiled.post_compile_params or compiled.literal_execute_params:
-            state = compiled._process_parameters_for_postcompile(params)
-            sql, names, params, processors = (
-                state.statement,
-                state.positiontup,
-                state.parameters,
-                state.processors,
-            )
-        values = [
-            processors[name](params[name]) if name in processors else params[name] for name in names
-        ]
-        return sql, values
-
-    def _run(self, sql: str, values: list[Any]) -> list[Any]:
+    def _run(self, sql: str, values: Sequence[Any]) -> list[Any]:
         return self._connection().execute(sql, values).fetchall()
 
-    async def rows(self, stmt: Select[Any]) -> list[Any]:
-        """Every row of ``stmt`` as plain tuples; sqlite3 errors propagate."""
+    async def rows(self, stmt: Any) -> list[Any]:
+        """Every row of the SQLAlchemy SELECT ``stmt`` as plain tuples; sqlite3 errors
+        propagate."""
         if self._closed:
             raise sqlite3.ProgrammingError("the reader is closed")
-        sql, values = self.sql(stmt)
+        sql, values = self._compiler().sql(stmt)
+        return await self.rows_sql(sql, values)
+
+    async def rows_sql(self, sql: str, values: Sequence[Any] = ()) -> list[Any]:
+        """Every row of the SELECT ``sql`` (``?`` placeholders) as plain tuples."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("the reader is closed")
         rows = self._inline(sql, values)
         if rows is not None:
             return rows

@@ -9,14 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 from nightbridge.model.time import now_ms
 from nightbridge.store.db import Database
-from nightbridge.store.tables import connector_status, cursors, pending
+
+_SET_CURSOR = (
+    "INSERT INTO cursors (account, output, position_ms, updated_ms) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (account, output) DO UPDATE"
+    " SET position_ms = excluded.position_ms, updated_ms = excluded.updated_ms"
+)
+_PENDING_COLUMNS = "id, account, output, collection, docs, created_ms"
+_STATUS_COLUMNS = (
+    "source, account, last_success_ms, last_error_ms, last_error_family, last_error_message,"
+    " next_poll_ms, newest_ms"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,75 +52,64 @@ class ConnectorStatus:
 
 
 class StateMixin(Database):
-    """Cursor, pending and run-log operations of ``Store``."""
+    """Cursor, pending and run-log operations of ``Store`` (plain SQL, both databases)."""
 
-    def _insert(self, table: Any) -> PgInsert | SqliteInsert:
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+    async def _read_rows(self, sql: str, *values: Any) -> list[Any]:
+        async with self._read() as conn:
+            return list((await conn.exec_driver_sql(self._sql(sql), values)).all())
+
+    async def _write_sql(self, sql: str, *values: Any, returning: bool = False) -> list[Any]:
+        """Run one write statement; the rows of its RETURNING clause when ``returning``."""
+        async with self._write() as conn:
+            result = await conn.exec_driver_sql(self._sql(sql), values)
+            return list(result.all()) if returning else []
 
     async def get_cursor(self, account: str, output: str) -> int | None:
         """Epoch ms the (account, output) cursor stands at, or None if never set."""
-        stmt = select(cursors.c.position_ms).where(
-            cursors.c.account == account, cursors.c.output == output
+        rows = await self._read_rows(
+            "SELECT position_ms FROM cursors WHERE account = ? AND output = ?", account, output
         )
-        async with self._read() as conn:
-            value = (await conn.execute(stmt)).scalar()
-        return None if value is None else int(value)
+        return int(rows[0][0]) if rows else None
 
     async def set_cursor(self, account: str, output: str, position_ms: int) -> None:
         """Move the cursor to ``position_ms`` (also backwards: the engine decides)."""
-        stmt = self._insert(cursors).values(
-            account=account, output=output, position_ms=position_ms, updated_ms=now_ms()
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[cursors.c.account, cursors.c.output],
-            set_={"position_ms": stmt.excluded.position_ms, "updated_ms": stmt.excluded.updated_ms},
-        )
-        async with self._write() as conn:
-            await conn.execute(stmt)
+        await self._write_sql(_SET_CURSOR, account, output, position_ms, now_ms())
 
     async def add_pending(
         self, account: str, output: str, collection: str, docs: list[dict[str, Any]]
     ) -> int:
         """Keep ``docs`` (JSON dicts) for later delivery; returns the batch id."""
-        stmt = (
-            insert(pending)
-            .values(
-                account=account,
-                output=output,
-                collection=collection,
-                docs=orjson.dumps(docs).decode(),
-                created_ms=now_ms(),
-            )
-            .returning(pending.c.id)
+        rows = await self._write_sql(
+            "INSERT INTO pending (account, output, collection, docs, created_ms)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            account,
+            output,
+            collection,
+            orjson.dumps(docs).decode(),
+            now_ms(),
+            returning=True,
         )
-        async with self._write() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+        return int(rows[0][0])
 
     async def list_pending(self, account: str, output: str) -> list[PendingBatch]:
         """Pending batches of (account, output), oldest first."""
-        stmt = (
-            select(pending)
-            .where(pending.c.account == account, pending.c.output == output)
-            .order_by(pending.c.id)
+        rows = await self._read_rows(
+            f"SELECT {_PENDING_COLUMNS} FROM pending WHERE account = ? AND output = ? ORDER BY id",
+            account,
+            output,
         )
-        async with self._read() as conn:
-            rows = (await conn.execute(stmt)).all()
         return [
-            PendingBatch(
-                r.id, r.account, r.output, r.collection, orjson.loads(r.docs), r.created_ms
-            )
-            for r in rows
+            PendingBatch(ident, acc, out, coll, orjson.loads(docs), created)
+            for ident, acc, out, coll, docs, created in rows
         ]
 
     async def drop_pending(self, batch_id: int) -> None:
         """Forget a delivered batch (no error if it is already gone)."""
-        async with self._write() as conn:
-            await conn.execute(delete(pending).where(pending.c.id == batch_id))
+        await self._write_sql("DELETE FROM pending WHERE id = ?", batch_id)
 
     async def count_pending(self) -> int:
         """Pending batches over all accounts and outputs."""
-        async with self._read() as conn:
-            return int((await conn.execute(select(func.count()).select_from(pending))).scalar_one())
+        return int((await self._read_rows("SELECT count(*) FROM pending"))[0][0])
 
     async def record_run(
         self,
@@ -144,30 +139,20 @@ class StateMixin(Database):
             values["next_poll_ms"] = next_poll_ms
         if newest_ms is not None:
             values["newest_ms"] = newest_ms
-        stmt = self._insert(connector_status).values(account=account, source=source, **values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[connector_status.c.account, connector_status.c.source],
-            set_={name: stmt.excluded[name] for name in values},
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values)
+        await self._write_sql(
+            f"INSERT INTO connector_status (account, source, {names}) VALUES (?, ?, {marks})"
+            f" ON CONFLICT (account, source) DO UPDATE SET {updates}",
+            account,
+            source,
+            *values.values(),
         )
-        async with self._write() as conn:
-            await conn.execute(stmt)
 
     async def connector_status(self) -> list[ConnectorStatus]:
         """Every (source, account) ever recorded, ordered by source then account."""
-        c = connector_status.c
-        stmt = select(connector_status).order_by(c.source, c.account)
-        async with self._read() as conn:
-            rows = (await conn.execute(stmt)).all()
-        return [
-            ConnectorStatus(
-                source=r.source,
-                account=r.account,
-                last_success_ms=r.last_success_ms,
-                last_error_ms=r.last_error_ms,
-                last_error_family=r.last_error_family,
-                last_error_message=r.last_error_message,
-                next_poll_ms=r.next_poll_ms,
-                newest_ms=r.newest_ms,
-            )
-            for r in rows
-        ]
+        rows = await self._read_rows(
+            f"SELECT {_STATUS_COLUMNS} FROM connector_status ORDER BY source, account"
+        )
+        return [ConnectorStatus(*row) for row in rows]

@@ -2,7 +2,8 @@
 
 GET list/current/{spec} with ``find``/``count`` (4-day default window, 10 by default), JSON, CSV,
 TSV or text; ``If-Modified-Since`` → 304. POST one object (needs ``date``) or an array: upsert on
-``sysTime``+``type``, 200 with the stored documents in input order. DELETE by ``find`` or spec
+``sysTime``+``type``, 200 with the stored documents in input order (``_id`` only on newly
+inserted ones, as 15.0.7). DELETE by ``find`` or spec
 (an id, a type, or ``*``). ``{spec}`` is an id (24 hex or a UUID identifier) or a type.
 """
 

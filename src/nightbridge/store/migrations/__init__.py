@@ -17,14 +17,14 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from nightbridge.model.time import now_ms
-from nightbridge.store.tables import schema_versions
+from nightbridge.store.db import Connection, dialect_sql
 
 #: Any fixed 64-bit number, taken with pg_advisory_xact_lock while migrating.
 _PG_LOCK_KEY = 0x6E62_6D69_6772_6174
+
+_CURRENT = "SELECT max(version) FROM nb_schema_versions"
+_RECORD = "INSERT INTO nb_schema_versions (version, applied_ms) VALUES (?, ?)"
 
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.(sqlite|postgresql)\.sql$")
 
@@ -57,7 +57,7 @@ def latest_version(dialect: str) -> int:
     return max(m.version for m in migrations_for(dialect))
 
 
-async def migrate(conn: AsyncConnection, dialect: str) -> list[int]:
+async def migrate(conn: Connection, dialect: str) -> list[int]:
     """Apply the missing versions inside the caller's write transaction; returns them."""
     if dialect == "postgresql":
         await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
@@ -65,15 +65,13 @@ async def migrate(conn: AsyncConnection, dialect: str) -> list[int]:
         "CREATE TABLE IF NOT EXISTS nb_schema_versions"
         " (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)"
     )
-    current = (await conn.execute(select(func.max(schema_versions.c.version)))).scalar() or 0
+    current = (await conn.exec_driver_sql(_CURRENT)).scalar() or 0
     applied: list[int] = []
     for migration in migrations_for(dialect):
         if migration.version <= current:
             continue
         for statement in migration.statements:
             await conn.exec_driver_sql(statement)
-        await conn.execute(
-            insert(schema_versions).values(version=migration.version, applied_ms=now_ms())
-        )
+        await conn.exec_driver_sql(dialect_sql(_RECORD, dialect), (migration.version, now_ms()))
         applied.append(migration.version)
     return applied
