@@ -280,6 +280,6 @@ def test_blank_value_counts_as_unset() -> None:
 def test_defaults_store_output_and_sqlite_in_data_dir() -> None:
     settings = load(NIGHTBRIDGE_SOURCES="simulator")
     assert [o.kind.value for o in settings.outputs] == ["store"]
-    assert settings.database_url.startswith("sqlite+aiosqlite:////tmp/nb-test-data/")
+    assert settings.database_url.startswith("sqlite:////tmp/nb-test-data/")
     files = load(NIGHTBRIDGE_OUTPUT="files,store")
     assert [o.kind.value for o in files.outputs] == ["files", "store"]

@@ -124,6 +124,6 @@ def configure_logging(
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
     # httpx logs every request at INFO; keep that for debugging only.
     quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
-    for name in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+    for name in ("httpx", "httpcore", "asyncio"):
         logging.getLogger(name).setLevel(max(quiet, root.level))
     return redactor

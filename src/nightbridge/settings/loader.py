@@ -43,7 +43,7 @@ def default_data_dir(env: EnvView) -> Path:
 
 def sqlite_url(data_dir: Path) -> str:
     """The SQLAlchemy URL of the embedded SQLite database in ``data_dir``."""
-    return f"sqlite+aiosqlite:///{(data_dir / 'nightbridge.db').absolute()}"
+    return f"sqlite:///{(data_dir / 'nightbridge.db').absolute()}"
 
 
 def load_settings(

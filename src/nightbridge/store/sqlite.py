@@ -141,13 +141,17 @@ class ReadConnection:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # The busy timeout comes first: switching to WAL needs a lock another process (or a second
+    # store on the same file) may hold for a moment.
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # Only a new, empty file takes it (before WAL is set). Bigger pages make the random-order
     # identifier index cheaper to grow: the bulk upsert costs ~20 % less than with 4 KiB.
     conn.execute("PRAGMA page_size=16384")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.create_function("regexp", 2, regexp, deterministic=True)
     return conn
 
