@@ -3,8 +3,8 @@
 Accepted URLs (``NIGHTBRIDGE_DATABASE_URL``):
 
 - a plain file path or ``sqlite:///abs/path.db`` (``sqlite+aiosqlite:///`` also accepted)
-  -> SQLite through the ``sqlite3`` module (``store.sqlite``: WAL, ``synchronous=NORMAL``, 10 s busy timeout,
-  ``REGEXP``; writes on one thread with ``BEGIN IMMEDIATE``);
+  -> SQLite through the ``sqlite3`` module (``store.sqlite``: WAL, ``synchronous=NORMAL``,
+  10 s busy timeout, ``REGEXP``; writes on one thread with ``BEGIN IMMEDIATE``);
 - ``postgresql://``, ``postgres://``, ``postgresql+asyncpg://`` or ``postgresql+psycopg://``
   -> PostgreSQL through SQLAlchemy and asyncpg (``store.postgres``).
 
