@@ -6,13 +6,17 @@
   (``Store.open`` understands it). Skips with one line when nothing listens on 5432.
 - ``db_url``: parametrized over both (the PostgreSQL case is marked ``postgres``).
 - ``store``: an open ``Store`` on ``db_url``, closed after the test.
+- every test leaves the logging set-up as it found it: CLI commands run in-process install
+  their redacting handler on the root logger, and one left behind would write into a closed
+  stream and strip tracebacks from records later tests inspect.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +27,20 @@ from nightbridge.store import Store
 
 PG_HOST, PG_PORT, PG_USER, PG_DB = "127.0.0.1", 5432, "postgres", "test"
 _PG_ADMIN = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "asyncio")}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    for name, old in named.items():
+        logging.getLogger(name).setLevel(old)
 
 
 @cache
