@@ -19,6 +19,20 @@ MAX_FUTURE = timedelta(days=1)
 _MAX_FUTURE_MS = int(MAX_FUTURE.total_seconds() * 1000)
 #: Below this a number is taken as epoch *seconds* (Nightscout v3 does the same).
 _SECONDS_LIMIT = MIN_VALID_MS
+#: 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants ISO-8601 text (and
+#: ``datetime``) can hold. Times outside raise ``SkippableError`` (a 400 at the API).
+MIN_ISO_MS = -62_135_596_800_000
+MAX_ISO_MS = 253_402_300_799_999
+
+
+def check_range(ms: int | float, field: str = "date") -> int:
+    """``ms`` as an int if it lies in MIN_ISO_MS..MAX_ISO_MS, else ``SkippableError``.
+
+    Also refuses NaN and infinities, so every time that passes fits a 64-bit integer.
+    """
+    if not MIN_ISO_MS <= ms <= MAX_ISO_MS:  # False for NaN too
+        raise SkippableError(f"{field}: time out of range ({ms!r})", field=field)
+    return int(ms)
 
 
 def now_ms() -> int:
@@ -27,8 +41,9 @@ def now_ms() -> int:
 
 
 def from_ms(ms: int) -> datetime:
-    """UTC datetime of epoch milliseconds."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    """UTC datetime of epoch milliseconds; ``SkippableError`` outside years 1..9999."""
+    check_range(ms)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
 def to_ms(dt: datetime) -> int:
@@ -49,12 +64,15 @@ _DAY_PREFIXES: dict[int, str] = {}
 _DAY_PREFIXES_MAX = 4096
 
 
-def iso_utc(ms: int) -> str:
+def iso_utc(ms: int, field: str = "date") -> str:
     """``2024-03-31T01:00:00.000Z`` for epoch ms (UTC, millisecond precision).
 
     Runs once per document on the hot path: the date part is cached per day and the time of
     day is looked up in small tables, about six times faster than ``strftime`` per call.
+    ``SkippableError`` (naming ``field``) outside years 1..9999 (MIN_ISO_MS..MAX_ISO_MS).
     """
+    if not MIN_ISO_MS <= ms <= MAX_ISO_MS:
+        raise SkippableError(f"{field}: time out of range ({ms!r})", field=field)
     day, in_day = divmod(int(ms), _DAY_MS)
     prefix = _DAY_PREFIXES.get(day)
     if prefix is None:
@@ -65,7 +83,8 @@ def iso_utc(ms: int) -> str:
 
 
 def _day_prefix(day: int) -> str:
-    prefix = _time.strftime("%Y-%m-%dT", _time.gmtime(day * 86_400))
+    date = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=day)
+    prefix = f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
     if len(_DAY_PREFIXES) >= _DAY_PREFIXES_MAX:
         _DAY_PREFIXES.clear()
     _DAY_PREFIXES[day] = prefix
@@ -86,27 +105,29 @@ def parse_iso(text: str) -> datetime:
 def parse_any(value: object, field: str = "date") -> int:
     """Epoch ms from ms/seconds numbers, numeric strings or ISO strings.
 
-    Raises ``SkippableError`` naming ``field`` if the value is not a time.
+    Raises ``SkippableError`` naming ``field`` if the value is not a time, or a time outside
+    years 1..9999 (NaN, infinities and numbers past 64 bits included).
     """
-    if type(value) is int and value >= _SECONDS_LIMIT:
+    if type(value) is int and _SECONDS_LIMIT <= value <= MAX_ISO_MS:
         return value
     if isinstance(value, bool) or value is None:
         raise SkippableError(f"{field}: missing or not a time ({value!r})", field=field)
     if isinstance(value, int | float):
-        ms = int(value)
+        ms = check_range(value, field)
     elif isinstance(value, datetime):
         ms = to_ms(value)
     elif isinstance(value, str):
         text = value.strip()
         try:
-            ms = int(float(text)) if _looks_numeric(text) else to_ms(parse_iso(text))
-        except ValueError as exc:
+            numeric = _looks_numeric(text)
+            ms = check_range(float(text), field) if numeric else to_ms(parse_iso(text))
+        except (ValueError, OverflowError) as exc:
             raise SkippableError(f"{field}: not a time ({value!r})", field=field) from exc
     else:
         raise SkippableError(f"{field}: not a time ({value!r})", field=field)
     if 0 < ms < _SECONDS_LIMIT:
         ms *= 1000
-    return ms
+    return check_range(ms, field)
 
 
 def check_plausible(ms: int, field: str = "date", now: int | None = None) -> int:

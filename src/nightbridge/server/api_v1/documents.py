@@ -5,7 +5,10 @@ In:
   else now; ``sysTime`` is its UTC ISO with ms, a given ``dateString`` is rewritten to it, a
   missing ``date`` is set (epoch ms). No other coercion (``sgv:"199"`` stays a string).
 - every document: a non-ObjectId string ``_id`` (a client UUID) moves to ``identifier`` (as
-  15.0.7 with UUID_HANDLING); the store assigns the v3 identifier to documents without one.
+  15.0.7 with UUID_HANDLING); the store assigns the v3 identifier to documents without one
+  (``"identifier": null`` counts as without one).
+- a time outside years 1..9999 (``"date": 1e30``) is 400 naming the field: it could not be
+  stored as a 64-bit integer nor written as ISO-8601.
 
 ``_id`` choice (documented contract): a client-sent 24-hex ``_id`` is kept in the document;
 otherwise responses carry an ``_id`` derived from the identifier — its first 24 hex digits (dashes
@@ -79,12 +82,20 @@ def time_with_offset(value: Any, field: str) -> tuple[int, int]:
         raise ApiError(400, "Bad Request", f"{field}: {value!r} is not a valid time") from None
 
 
+def drop_null_identifier(doc: Doc) -> Doc:
+    """``doc`` without an ``"identifier": null`` (the server then assigns one)."""
+    if "identifier" in doc and doc["identifier"] is None:
+        del doc["identifier"]
+    return doc
+
+
 def assign_ids(doc: Doc) -> Doc:
     """Check ``_id``/``identifier``: a non-ObjectId string ``_id`` moves to ``identifier``.
 
     The store chooses the identifier of documents that come without one (the v3 UUID v5 for
     entries and treatments, which is why those always carry ``date``); 400 for a bad ``_id``.
     """
+    drop_null_identifier(doc)
     raw_id = doc.get("_id")
     if raw_id is not None:
         if not isinstance(raw_id, str) or not raw_id:
@@ -102,17 +113,21 @@ def assign_ids(doc: Doc) -> Doc:
 
 def prepare_entry(doc: Doc, now_ms: int) -> Doc:
     """Normalise one posted entry (see module docstring)."""
+    date = doc.get("date")
+    numeric = isinstance(date, int | float) and not isinstance(date, bool)
+    digits = isinstance(date, str) and date.strip().isdigit()
     if doc.get("dateString") is not None:
         ms, offset = time_with_offset(doc["dateString"], "dateString")
-    elif doc.get("date") is not None:
-        ms, offset = time_with_offset(doc["date"], "date")
+        if numeric or digits:
+            time_with_offset(date, "date")  # 400 when out of range
+    elif date is not None:
+        ms, offset = time_with_offset(date, "date")
     else:
         ms, offset = now_ms, 0
     iso = iso_utc(ms)
-    date = doc.get("date")
-    if isinstance(date, str) and date.strip().isdigit():
+    if isinstance(date, str) and digits:
         doc["date"] = int(date)
-    elif not isinstance(date, int | float) or isinstance(date, bool):
+    elif not numeric:
         doc["date"] = ms
     doc["utcOffset"] = offset
     doc["sysTime"] = iso
@@ -125,11 +140,16 @@ def prepare_entry(doc: Doc, now_ms: int) -> Doc:
 
 
 def prepare_created_at(doc: Doc, now_ms: int) -> int:
-    """Rewrite ``created_at`` as UTC ISO (invalid or missing → now), set utcOffset; epoch ms."""
+    """Rewrite ``created_at`` as UTC ISO (invalid or missing → now), set utcOffset; epoch ms.
+
+    A number that is no time (out of range, NaN) is 400 rather than now: it is a client bug.
+    """
     raw = doc.get("created_at")
     try:
         ms, offset = time_with_offset(raw, "created_at") if raw not in (None, "") else (now_ms, 0)
     except ApiError:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            raise
         ms, offset = now_ms, 0
     doc["created_at"] = iso_utc(ms)
     doc["utcOffset"] = offset

@@ -12,7 +12,9 @@ lib/server/query.js, reproduced rule by rule; nightscout-api.md §2.3).
 - Without a date-field or ``dateString`` constraint (and not by ``_id``) the 4-day default window
   is added: ``date >= now - 4 d`` (epoch ms for entries, ISO text for the others).
 
-Where Nightscout answers 500 (unparsable date, non-numeric count) we raise a 400 ``ApiError``.
+Where Nightscout answers 500 (unparsable date, non-numeric count) we raise a 400 ``ApiError``;
+so we do for what the store cannot take: integers past 64 bits, field names with empty parts
+(``find[a..b]``) and regular expressions Python's ``re`` cannot compile.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _OPS: dict[str, Op] = {
 _LEADING_INT = re.compile(r"^\s*([+-]?\d+)")
 _REGEX_LITERAL = re.compile(r"^/(.*)/([a-z]*)$", re.DOTALL)
 _HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -80,11 +84,17 @@ GENERIC = CollectionRules("created_at", False, frozenset({"date", "sgv"}))
 
 
 def js_parse_int(value: str, field: str) -> int:
-    """JavaScript ``parseInt``: the leading integer of the text; 400 when there is none."""
+    """JavaScript ``parseInt``: the leading integer of the text; 400 when there is none or it
+    does not fit a 64-bit signed integer (what the databases store)."""
     match = _LEADING_INT.match(value)
     if match is None:
         raise ApiError(400, "Bad Request", f"find[{field}]: {value!r} is not a number")
-    return int(match.group(1))
+    number = int(match.group(1))
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ApiError(
+            400, "Bad Request", f"find[{field}]: {value[:40]!r} is beyond the 64-bit integer range"
+        )
+    return number
 
 
 def is_object_id(value: str) -> bool:
@@ -95,9 +105,17 @@ def is_uuid(value: str) -> bool:
     return bool(_UUID.match(value))
 
 
-def _regex(pattern: str, flags: str = "") -> str:
+def _regex(field: str, pattern: str, flags: str = "") -> str:
+    """The pattern with its flags inlined; 400 when Python's ``re`` cannot compile it."""
     prefix = "".join(f for f in flags if f in "ims")
-    return f"(?{prefix}){pattern}" if prefix else pattern
+    full = f"(?{prefix}){pattern}" if prefix else pattern
+    try:
+        re.compile(full)
+    except (re.error, RecursionError, OverflowError):
+        raise ApiError(
+            400, "Bad Request", f"find[{field}]: invalid regular expression {pattern[:80]!r}"
+        ) from None
+    return full
 
 
 def _iso(value: str, field: str) -> str:
@@ -134,7 +152,7 @@ def _leaf_filters(field: str, value: Any, rules: CollectionRules) -> list[Filter
                 filters.append(Filter(field, "ne" if present else "eq", None))
             elif op == "$regex":
                 flags = value.get("$options", "")
-                filters.append(Filter(field, "re", _regex(str(operand), str(flags))))
+                filters.append(Filter(field, "re", _regex(field, str(operand), str(flags))))
             elif op == "$options":
                 continue
             elif op in _OPS:
@@ -152,7 +170,7 @@ def _leaf_filters(field: str, value: Any, rules: CollectionRules) -> list[Filter
     if isinstance(value, str) and field in rules.regex_fields:
         match = _REGEX_LITERAL.match(value)
         if match:
-            return [Filter(field, "re", _regex(match.group(1), match.group(2)))]
+            return [Filter(field, "re", _regex(field, match.group(1), match.group(2)))]
     typed = _typed(field, value, rules)
     return [Filter(field, "in" if isinstance(typed, list) else "eq", typed)]
 
@@ -165,7 +183,10 @@ def find_filters(find: Any, rules: CollectionRules) -> tuple[Filter, ...]:
         raise ApiError(400, "Bad Request", "find must be written find[field]=value")
     filters: list[Filter] = []
     for field, value in find.items():
-        filters.extend(_leaf_filters(field, value, rules))
+        try:
+            filters.extend(_leaf_filters(field, value, rules))
+        except ValueError as exc:  # the store's Filter refuses it (bad field name, ...)
+            raise ApiError(400, "Bad Request", f"find[{field}]: {exc}") from None
     return tuple(filters)
 
 

@@ -23,6 +23,7 @@ from nightbridge.server.api_v1.documents import (
     Doc,
     assign_ids,
     documents_of,
+    drop_null_identifier,
     time_with_offset,
     with_object_id,
 )
@@ -49,6 +50,7 @@ def _date_of(doc: Doc, now: int) -> int:
 
 
 def _prepare(doc: Doc, now: int, *, stamp_created: bool) -> Doc:
+    drop_null_identifier(doc)
     check_object_id(doc)
     if stamp_created or "created_at" not in doc:
         doc["created_at"] = iso_utc(now)
@@ -63,6 +65,7 @@ def _prepare(doc: Doc, now: int, *, stamp_created: bool) -> Doc:
 
 
 async def _replace(request: Request, collection: str, doc: Doc) -> Doc:
+    drop_null_identifier(doc)
     raw = doc.get("_id")
     if isinstance(raw, str) and id_filters(raw) is not None and "identifier" not in doc:
         found = await find_by_object_id(request, collection, raw)

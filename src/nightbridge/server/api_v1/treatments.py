@@ -7,7 +7,8 @@ preBolus`` become numbers (JavaScript ``Number``), then falsy ``targetTop target
 insulin percent relative notes preBolus`` and NaN ``absolute duration`` are removed, and a
 0/NaN ``glucose`` takes ``glucoseType``/``units`` with it; ``Announcement`` gets
 ``isAnnouncement``; ``preBolus`` with carbs splits the carbs into a second treatment
-``preBolus`` minutes later — then upserts on ``created_at``+``eventType``.
+``preBolus`` minutes later — then upserts on ``created_at``+``eventType``. Numbers a 64-bit
+integer cannot hold (``insulin: 1e30``) and times outside years 1..9999 are 400 naming the field.
 GET answers ``carbs``/``insulin`` as numbers (null when absent), as Nightscout does.
 """
 
@@ -20,6 +21,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from nightbridge.errors import SkippableError
 from nightbridge.model import Collection
 from nightbridge.model.time import iso_utc
 from nightbridge.server.api_v1.access import (
@@ -36,6 +38,7 @@ from nightbridge.server.api_v1.documents import (
     Doc,
     assign_ids,
     documents_of,
+    drop_null_identifier,
     prepare_created_at,
     time_with_offset,
     with_object_id,
@@ -46,7 +49,7 @@ from nightbridge.server.api_v1.entries import (
     find_by_object_id,
     id_filters,
 )
-from nightbridge.server.api_v1.find import TREATMENTS, build_query
+from nightbridge.server.api_v1.find import INT64_MAX, INT64_MIN, TREATMENTS, build_query
 from nightbridge.server.api_v1.formats import json_response
 from nightbridge.server.deps import LARGE_BODY, get_store
 from nightbridge.server.errors import ApiError
@@ -93,6 +96,13 @@ def js_number(value: Any) -> float | int:
     return int(number) if number.is_integer() else number
 
 
+def _in_range(key: str, number: float | int) -> float | int:
+    """``number`` unless it is an integer beyond 64 bits (then 400 naming ``key``)."""
+    if isinstance(number, int) and not INT64_MIN <= number <= INT64_MAX:
+        raise ApiError(400, "Bad Request", f"{key}: {number:.3g} is out of range")
+    return number
+
+
 def _falsy(value: Any) -> bool:
     return value is None or value == 0 or value == "" or value is False or _nan(value)
 
@@ -108,7 +118,7 @@ def prepare_treatment(doc: Doc, now: int) -> list[Doc]:
     created_ms = prepare_created_at(doc, now)
     for key in _NUMERIC:
         if key in doc:
-            doc[key] = js_number(doc[key])
+            doc[key] = _in_range(key, js_number(doc[key]))
     for key in (*_DROP_IF_FALSY, "preBolus"):
         if key in doc and _falsy(doc[key]):
             del doc[key]
@@ -123,14 +133,21 @@ def prepare_treatment(doc: Doc, now: int) -> list[Doc]:
         raise ApiError(400, "Bad Request", "eventType must be a string")
     if event == "Announcement":
         doc["isAnnouncement"] = True
-    if not isinstance(doc.get("date"), int | float) or isinstance(doc.get("date"), bool):
+    date = doc.get("date")
+    if not isinstance(date, int | float) or isinstance(date, bool):
         doc["date"] = created_ms
+    else:
+        time_with_offset(date, "date")  # 400 when out of range
     out = [assign_ids(doc)]
     pre_bolus = doc.get("preBolus")
     if isinstance(pre_bolus, int | float) and "carbs" in doc:
         carbs = doc.pop("carbs")
         extra_ms = created_ms + int(pre_bolus * 60_000)
-        extra: Doc = {"created_at": iso_utc(extra_ms), "eventType": event, "carbs": carbs}
+        try:
+            extra_at = iso_utc(extra_ms, "preBolus")
+        except SkippableError as exc:
+            raise ApiError(400, "Bad Request", str(exc)) from None
+        extra: Doc = {"created_at": extra_at, "eventType": event, "carbs": carbs}
         if "notes" in doc:
             extra["notes"] = doc["notes"]
         extra["utcOffset"] = doc.get("utcOffset", 0)
@@ -184,14 +201,15 @@ async def put_treatment(request: Request) -> Response:
     body = await body_allowed(request, "api:treatments:update", LARGE_BODY)
     if not isinstance(body, dict):
         raise ApiError(400, "Bad Request", "PUT /treatments takes one JSON object")
-    doc = dict(body)
+    doc = drop_null_identifier(dict(body))
     object_id = doc.get("_id")
     if "identifier" not in doc and isinstance(object_id, str) and id_filters(object_id):
         found = await find_by_object_id(request, C, object_id)
         if found:
             doc["identifier"] = found[0]["identifier"]
+    client_identifier = "identifier" in doc
     prepared = prepare_treatment(doc, now_ms(request))[0]
-    if "identifier" in body or ("_id" in body and prepared.get("identifier")):
+    if client_identifier or ("_id" in body and prepared.get("identifier")):
         await get_store(request).upsert(C, [prepared])
         return json_response(with_object_id(prepared))
     stored = await store_natural(request, C, [prepared])

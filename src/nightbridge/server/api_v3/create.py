@@ -14,6 +14,7 @@ processes too), so exactly one answers 201; the others de-duplicate against its 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import Request, Response
@@ -75,8 +76,9 @@ def _js_string(value: object) -> str:
 
 
 def modified_headers(collection: str, identifier: str, stored: Doc) -> dict[str, str]:
-    """``Location`` and ``Last-Modified`` of a written document."""
-    headers = {"Location": f"/api/v3/{collection}/{identifier}"}
+    """``Location`` (the identifier percent-encoded: headers are Latin-1) and
+    ``Last-Modified`` of a written document."""
+    headers = {"Location": f"/api/v3/{collection}/{quote(identifier, safe='')}"}
     modified = stored.get("srvModified")
     if isinstance(modified, int | float):
         headers["Last-Modified"] = http_date(int(modified))

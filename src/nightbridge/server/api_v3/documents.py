@@ -7,6 +7,8 @@ Facts from cgm-remote-monitor 15.0.7 (shared/reference/nightscout-api.md §4.3):
   ``utcOffset`` (minutes) from the parsed zone only when absent, and overwrites ``created_at``
   with the UTC ISO text. Numbers carry no zone: their offset is 0 (this server runs in UTC).
 - ``validate_common`` requires ``date`` > 946684800000, ``utcOffset`` in -1440..1440, ``app``.
+  We also refuse (400 ``Bad or missing date field``) a time past 9999-12-31 (``date: 1e30``):
+  it fits no 64-bit integer and no ISO-8601 text.
 - Stored documents keep these fields: ``IMMUTABLE``.
 """
 
@@ -16,7 +18,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from nightbridge.model.time import MIN_VALID_MS, iso_utc, parse_iso, to_ms
+from nightbridge.model.time import MAX_ISO_MS, MIN_ISO_MS, MIN_VALID_MS, iso_utc, parse_iso, to_ms
 from nightbridge.server.api_v3.responses import (
     MSG_BAD_APP,
     MSG_BAD_DATE,
@@ -108,7 +110,7 @@ def parse_date(doc: Doc, *, created_at_fallback: bool = True) -> None:
     """Normalise ``date``/``utcOffset``/``created_at`` of ``doc`` in place (collection.parseDate).
 
     Leaves the document unchanged when neither field holds a time; ``validate_common`` then
-    rejects it.
+    rejects it. A time outside years 1..9999 is 400 ``Bad or missing date field``.
     """
     candidates = [doc.get("date")]
     if created_at_fallback:
@@ -118,6 +120,8 @@ def parse_date(doc: Doc, *, created_at_fallback: bool = True) -> None:
         if moment is None:
             continue
         ms, offset = moment
+        if not MIN_ISO_MS <= ms <= MAX_ISO_MS:
+            raise V3Error(400, MSG_BAD_DATE)
         doc["date"] = ms
         if "utcOffset" not in doc:
             doc["utcOffset"] = offset
@@ -151,7 +155,7 @@ def _number(value: object) -> float | None:
 
 def _check_date(value: object) -> None:
     number = _number(value)
-    if number is None or number <= MIN_VALID_MS:
+    if number is None or not MIN_VALID_MS < number <= MAX_ISO_MS:
         raise V3Error(400, MSG_BAD_DATE)
 
 

@@ -4,7 +4,9 @@ Every parameter that is not reserved is a filter ``field[$op]=value`` (op defaul
 Values are typed as Nightscout does: ``'quoted'`` stays a string, numeric text becomes a number,
 ``true``/``false`` booleans; ``date``/``srvModified``/``srvCreated`` accept any time and become
 epoch ms; ``created_at`` becomes the UTC ISO text; ``in``/``nin`` split on ``|`` and compare as
-strings; ``re`` is a regular expression.
+strings; ``re`` is a regular expression. A time outside years 1..9999 or an integer past 64
+bits (what the databases store) is 400, as is a regular expression Python cannot compile and
+a NUL character in a filter's name or value (PostgreSQL text cannot hold one).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nightbridge.model.time import iso_utc
+from nightbridge.errors import SkippableError
+from nightbridge.model.time import check_range, iso_utc
 from nightbridge.server.api_v3.documents import parse_fields, parse_moment
 from nightbridge.server.api_v3.responses import (
     MSG_BAD_LIMIT,
@@ -31,6 +34,8 @@ MAX_LIMIT = 1000
 _DATE_FIELDS = frozenset({"date", "srvModified", "srvCreated"})
 _OPERATOR = re.compile(r"^(.+)\$([a-zA-Z]+)$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,24 +59,25 @@ class SearchSpec:
 
 
 def parse_value(field: str, raw: str) -> Any:
-    """Type one filter value as cgm-remote-monitor does."""
-    if field in _DATE_FIELDS:
+    """Type one filter value as cgm-remote-monitor does; 400 when out of range."""
+    if field in _DATE_FIELDS or field == "created_at":
         moment = parse_moment(raw)
         if moment is not None:
-            return moment[0]
-    if field == "created_at":
-        moment = parse_moment(raw)
-        if moment is not None:
-            return iso_utc(moment[0])
+            try:
+                ms = check_range(moment[0], field)
+            except SkippableError as exc:
+                raise V3Error(400, f"Bad filter value: {exc}") from None
+            return ms if field in _DATE_FIELDS else iso_utc(ms)
     if len(raw) >= 2 and raw.startswith("'") and raw.endswith("'"):
         return raw[1:-1]
     if _NUMBER.match(raw):
         number = float(raw)
-        return (
-            int(number)
-            if number.is_integer() and "." not in raw and "e" not in raw.lower()
-            else number
-        )
+        if not number.is_integer() or "." in raw or "e" in raw.lower():
+            return number
+        integer = int(raw)
+        if not INT64_MIN <= integer <= INT64_MAX:
+            raise V3Error(400, f"Bad filter value: {field} is beyond the 64-bit integer range")
+        return integer
     if raw == "true":
         return True
     if raw == "false":
@@ -85,6 +91,8 @@ def parse_filters(params: list[tuple[str, str]]) -> tuple[FilterSpec, ...]:
     for name, raw in params:
         if name in RESERVED:
             continue
+        if "\x00" in name or "\x00" in raw:
+            raise V3Error(400, "Bad filter: NUL character")
         field, op = name, "eq"
         match = _OPERATOR.match(name)
         if match:
