@@ -224,3 +224,24 @@ async def test_nul_in_v3_filter(
     res = await client.get(url, headers=bearer)
     assert res.status_code == 400, res.text
     assert res.json() == {"status": 400, "message": "Bad filter: NUL character"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/entries", b'{"type":"sgv","sgv":120,"date":1700000000000,"x":"a\\u0000"}'),
+        (
+            "/api/v1/treatments",
+            b'{"eventType":"Note","created_at":"2024-06-01T11:00:00Z","n":"\\u0000"}',
+        ),
+        ("/api/v1/profile", b'[{"store": {"k\\u0000": 1}, "startDate": "2024-01-01"}]'),
+    ],
+)
+async def test_nul_character_is_refused_and_nothing_written(
+    client: httpx.AsyncClient, path: str, body: bytes
+) -> None:
+    headers = {**ADMIN, "content-type": "application/json"}
+    collection = path.rsplit("/", 1)[1]
+    before = await _count(client, collection)
+    assert_400(await client.post(path, content=body, headers=headers), "NUL")
+    assert await _count(client, collection) == before

@@ -69,7 +69,11 @@ async def read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise ApiError(413, "Payload Too Large", f"request body over {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    raw = b"".join(chunks)
+    if b"\\u0000" in raw or b"\x00" in raw:
+        # PostgreSQL text and jsonb cannot hold NUL; refuse it the same way on every database.
+        raise ApiError(400, "Bad Request", "a NUL character (\\u0000) cannot be stored")
+    return raw
 
 
 async def read_json(request: Request, limit: int = SMALL_BODY) -> Any:
@@ -83,9 +87,12 @@ async def read_json(request: Request, limit: int = SMALL_BODY) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
         try:
-            return dict(parse_qsl(raw.decode(), keep_blank_values=True))
+            form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
         except UnicodeDecodeError:
             raise ApiError(400, "Bad Request", "form body is not UTF-8") from None
+        if any("\x00" in k or "\x00" in v for k, v in form.items()):
+            raise ApiError(400, "Bad Request", "a NUL character (\\u0000) cannot be stored")
+        return form
     if media and not (media.endswith("json") or media.startswith("text/")):
         raise ApiError(415, "Unsupported Media Type", f"cannot read a {media} body")
     try:
