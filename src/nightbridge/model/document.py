@@ -10,9 +10,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from nightbridge.errors import SkippableError
+from nightbridge.model.time import check_plausible, iso_utc, parse_any
 
 
 class Collection(StrEnum):
@@ -68,3 +69,21 @@ class NSDocument(BaseModel):
             self, mode="json", exclude_none=True
         )
         return out
+
+
+class EventDocument(NSDocument):
+    """A document dated by an event time: ``date`` (epoch ms) and ``created_at`` (its UTC ISO
+    form) are both set from whichever the client sent (``date``, else ``created_at``/``mills``).
+    """
+
+    created_at: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dated(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        raw = data.get("date", data.get("created_at", data.get("mills")))
+        field = "date" if "date" in data else "created_at"
+        date = check_plausible(parse_any(raw, field), field)
+        return {**data, "date": date, "created_at": iso_utc(date)}

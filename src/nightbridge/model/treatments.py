@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from nightbridge.model.document import Collection, NSDocument
-from nightbridge.model.time import check_plausible, iso_utc, parse_any
+from nightbridge.model.document import Collection, EventDocument
 
 
 class EventType(StrEnum):
@@ -35,7 +34,7 @@ class EventType(StrEnum):
     RESUME_PUMP = "Resume Pump"
 
 
-class Treatment(NSDocument):
+class Treatment(EventDocument):
     """One event. ``created_at`` is the UTC ISO form of ``date`` (epoch ms); both always set.
 
     Insulin is in units, carbs/protein/fat in grams, ``duration`` in minutes.
@@ -44,7 +43,6 @@ class Treatment(NSDocument):
     collection: ClassVar[Collection] = Collection.TREATMENTS
 
     eventType: str = Field(min_length=1)
-    created_at: str = ""
     insulin: float | None = Field(default=None, ge=0)
     carbs: float | None = Field(default=None, ge=0)
     protein: float | None = Field(default=None, ge=0)
@@ -59,16 +57,6 @@ class Treatment(NSDocument):
     notes: str | None = None
     enteredBy: str | None = None
     utcOffset: int | None = Field(default=None, ge=-1440, le=1440)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalise(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        raw = data.get("date", data.get("created_at", data.get("mills")))
-        field = "date" if "date" in data else "created_at"
-        date = check_plausible(parse_any(raw, field), field)
-        return {**data, "date": date, "created_at": iso_utc(date)}
 
     @property
     def event_type_key(self) -> str | None:
