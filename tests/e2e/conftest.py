@@ -29,7 +29,6 @@ from tests.fakes.dexcom_share import FakeDexcomShare
 from tests.fakes.librelinkup import FakeLibreLinkUp, default_account
 from tests.fakes.loopback import serve
 from tests.fakes.nightscout import FakeNightscout
-from tests.fakes.nightscout_auth import FakeAuth, Subject
 
 #: share2nightscout-bridge refuses an API_SECRET shorter than 12 characters.
 API_SECRET = "e2e-nightscout-api-secret"
@@ -77,17 +76,6 @@ class PostFaults:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
-
-
-class HashedTokenAuth(FakeAuth):
-    """cgm-remote-monitor also takes ``api-secret: sha1(<access token>)`` for a token's subject
-    (nightscout-api.md §2.2, ``accessTokenDigest``): what nightscout-librelink-up sends."""
-
-    def _secret_subject(self, value: str) -> Subject | None:
-        for token in self.tokens:
-            if value.lower() == hashlib.sha1(token.encode()).hexdigest():
-                return self._token_subject(token)
-        return super()._secret_subject(value)
 
 
 @dataclass
@@ -181,7 +169,6 @@ def libre_vendor_view(libre: Libre) -> tuple[set[int], set[int]]:
 @pytest.fixture
 def site() -> Iterator[Site]:
     fake = FakeNightscout(api_secret=API_SECRET, tokens={ACCESS_TOKEN: "admin"})
-    fake.auth = HashedTokenAuth(API_SECRET, {ACCESS_TOKEN: "admin"}, ("readable",), fake.clock)
     faults = PostFaults(fake.app)
     with serve(faults) as url:
         yield Site(fake, url, faults)

@@ -103,20 +103,12 @@ async def current_profile(request: Request) -> Response:
 
 @router.post("/profile")
 async def post_profile(request: Request) -> Response:
-    body = await body_allowed(request, "api:profile:create", SMALL_BODY)
-    now = now_ms(request)
-    docs = [_prepare(d, now, stamp_created=False) for d in documents_of(body)]
-    if docs:
-        await get_store(request).upsert(Collection.PROFILE, docs)
-    return json_response(docs if isinstance(body, list) else (docs[0] if docs else []))
+    return await _post(request, Collection.PROFILE, stamp_created=False)
 
 
 @router.put("/profile")
 async def put_profile(request: Request) -> Response:
-    body = await body_allowed(request, "api:profile:update", SMALL_BODY)
-    if not isinstance(body, dict):
-        raise ApiError(400, "Bad Request", "PUT /profile takes one JSON object")
-    return json_response(await _replace(request, Collection.PROFILE, dict(body)))
+    return await _put(request, Collection.PROFILE)
 
 
 @router.delete("/profile/{spec}")
@@ -148,20 +140,30 @@ async def food_regular(request: Request) -> Response:
 
 @router.post("/food")
 async def post_food(request: Request) -> Response:
-    body = await body_allowed(request, "api:food:create", SMALL_BODY)
-    now = now_ms(request)
-    docs = [_prepare(d, now, stamp_created=True) for d in documents_of(body)]
-    if docs:
-        await get_store(request).upsert(Collection.FOOD, docs)
-    return json_response(docs if isinstance(body, list) else (docs[0] if docs else []))
+    return await _post(request, Collection.FOOD, stamp_created=True)
 
 
 @router.put("/food")
 async def put_food(request: Request) -> Response:
-    body = await body_allowed(request, "api:food:update", SMALL_BODY)
+    return await _put(request, Collection.FOOD)
+
+
+async def _post(request: Request, collection: Collection, *, stamp_created: bool) -> Response:
+    """Insert one document or a list; answers what was stored (an object for an object)."""
+    body = await body_allowed(request, f"api:{collection}:create", SMALL_BODY)
+    now = now_ms(request)
+    docs = [_prepare(d, now, stamp_created=stamp_created) for d in documents_of(body)]
+    if docs:
+        await get_store(request).upsert(collection, docs)
+    return json_response(docs if isinstance(body, list) else (docs[0] if docs else []))
+
+
+async def _put(request: Request, collection: Collection) -> Response:
+    """Replace one document (PUT takes exactly one JSON object)."""
+    body = await body_allowed(request, f"api:{collection}:update", SMALL_BODY)
     if not isinstance(body, dict):
-        raise ApiError(400, "Bad Request", "PUT /food takes one JSON object")
-    return json_response(await _replace(request, Collection.FOOD, dict(body)))
+        raise ApiError(400, "Bad Request", f"PUT /{collection} takes one JSON object")
+    return json_response(await _replace(request, collection, dict(body)))
 
 
 @router.delete("/food/{spec}")
