@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +45,3 @@ def nightscout_env(env: dict[str, str], url: str, secret: str = API_SECRET) -> d
 
 def unused_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
-
-
-def cli_command() -> list[str]:
-    """The installed console script (the real entry point), else ``python -m``."""
-    script = Path(sys.executable).with_name("nightbridge")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "nightbridge.cli.main"]

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import json
 import signal
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -14,31 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Site, cli_command, nightscout_env, unused_url
+from tests.cli.conftest import Site, nightscout_env, unused_url
+from tests.cli_process import run_cli as run
+from tests.cli_process import start_cli as start
 
 pytestmark = pytest.mark.e2e
 
 FIVE_MIN = 300_000
-
-
-def run(
-    args: list[str], env: dict[str, str], timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*cli_command(), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[str]:
-    with log.open("a") as sink:
-        return subprocess.Popen(
-            [*cli_command(), *args], env=env, stdout=sink, stderr=subprocess.STDOUT, text=True
-        )
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Dexcom, Libre, Site, doubled, libre_vendor_view, run_cli, summary
+from tests.cli_process import run_cli
+from tests.e2e.conftest import Dexcom, Libre, Site, doubled, libre_vendor_view, summary
 from tests.e2e.oldtools import librelink_up_uploads, post_v1, post_v3, share_uploads
 from tests.e2e.peers import BY_NAME, DEXCOM_PASSWORD
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Dexcom, Libre, Site, doubled, libre_vendor_view, start_cli, wait_for
+from tests.cli_process import start_cli
+from tests.e2e.conftest import Dexcom, Libre, Site, doubled, libre_vendor_view, wait_for
 from tests.e2e.oldtools import post_v1, share_uploads
 from tests.e2e.peers import DEXCOM_PASSWORD, librelink_up, share2nightscout
 

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from tests.cli_process import run_cli
 from tests.e2e.conftest import (
     API_SECRET,
     Dexcom,
@@ -18,7 +19,6 @@ from tests.e2e.conftest import (
     Site,
     doubled,
     libre_vendor_view,
-    run_cli,
     summary,
 )
 from tests.e2e.peers import DEXCOM_PASSWORD, PEERS, Peer

@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import API_SECRET, Dexcom, Libre, Site, run_cli
+from tests.cli_process import run_cli
+from tests.e2e.conftest import API_SECRET, Dexcom, Libre, Site
 from tests.e2e.peers import DEXCOM_PASSWORD, librelink_up, share2nightscout
 from tests.fakes.loopback import free_port
 
