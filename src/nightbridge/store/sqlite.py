@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -150,10 +151,28 @@ def _connect(path: str) -> sqlite3.Connection:
     # Only a new, empty file takes it (before WAL is set). Bigger pages make the random-order
     # identifier index cheaper to grow: the bulk upsert costs ~20 % less than with 4 KiB.
     conn.execute("PRAGMA page_size=16384")
-    conn.execute("PRAGMA journal_mode=WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.create_function("regexp", 2, regexp, deterministic=True)
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (kept in the file). SQLite answers BUSY to that switch without
+    consulting the busy handler while another connection opens the same new file, so wait here.
+    """
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, None)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class SqliteFile:
